@@ -1,0 +1,94 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { LIMIT_NAMES, type Limits, parseLimitOverrides } from '../core/limits.js';
+import { DEFAULT_CONFIG } from '../server/config.js';
+import { startServer, VERSION } from '../server/server.js';
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(): Command {
+  const program = new Command('switchyard')
+    .description('AWS-compatible event routing server: SQS queues, with EventBridge and CloudWatch to come')
+    .version(VERSION);
+
+  program
+    .command('serve')
+    .description('start the server')
+    .option('--host <host>', 'address to listen on', DEFAULT_CONFIG.host)
+    .option('--port <port>', 'TCP port (0 picks a free one)', integer, DEFAULT_CONFIG.port)
+    .option('--data <dir>', 'data directory of the SQLite database', DEFAULT_CONFIG.dataDir)
+    .option('--region <region>', 'region used in ARNs', DEFAULT_CONFIG.region)
+    .option('--account <id>', '12-digit account id that owns the queues', DEFAULT_CONFIG.accountId)
+    .addOption(
+      new Option('--durability <mode>', 'full: fsync every group commit; relaxed: survive process crashes only')
+        .choices(['full', 'relaxed'])
+        .default(DEFAULT_CONFIG.durability),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level (debug logs one line per request)')
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default(DEFAULT_CONFIG.logLevel),
+    )
+    .option(
+      '--limit <name=value>',
+      `override a service limit, repeatable; names: ${LIMIT_NAMES.join(', ')}`,
+      collect,
+      [] as string[],
+    )
+    .action(
+      async (opts: {
+        host: string;
+        port: number;
+        data: string;
+        region: string;
+        account: string;
+        durability: 'full' | 'relaxed';
+        logLevel: string;
+        limit: string[];
+      }) => {
+        let limits: Limits | undefined;
+        try {
+          limits = parseLimitOverrides(opts.limit);
+        } catch (error) {
+          program.error(`error: --limit: ${(error as Error).message}`);
+        }
+        const server = await startServer({
+          host: opts.host,
+          port: opts.port,
+          dataDir: opts.data,
+          region: opts.region,
+          accountId: opts.account,
+          durability: opts.durability,
+          logLevel: opts.logLevel,
+          limits,
+        });
+        let signals = 0;
+        const stop = () => {
+          signals += 1;
+          if (signals > 1) process.exit(1);
+          server.close().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      },
+    );
+
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    console.error(`switchyard: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });

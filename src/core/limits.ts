@@ -1,0 +1,58 @@
+/**
+ * Service limits, with AWS's current values as defaults. Each can be overridden with `--limit name=value`.
+ */
+export interface Limits {
+  /** Largest message (body plus attributes) and default `MaximumMessageSize`. @defaultValue 1048576 (1 MiB, AWS since 2025) */
+  maxMessageBytes: number;
+  /** Smallest `MaximumMessageSize` a queue may set. @defaultValue 1024 */
+  minMessageBytes: number;
+  /** Entries per batch request. @defaultValue 10 */
+  maxBatchEntries: number;
+  /** Sum of message sizes in one `SendMessageBatch`. @defaultValue 1048576 */
+  maxBatchBytes: number;
+  /** Messages in flight per standard queue before `ReceiveMessage` answers `OverLimit`. @defaultValue 120000 */
+  maxInflightPerQueue: number;
+  /** Message attributes per message. @defaultValue 10 */
+  maxMessageAttributes: number;
+  /** Seconds after `DeleteQueue` during which the name cannot be reused. @defaultValue 60 */
+  queueDeleteCooldownSeconds: number;
+  /** Seconds between two `PurgeQueue` calls on one queue. @defaultValue 60 */
+  purgeCooldownSeconds: number;
+  /** Longest `WaitTimeSeconds`. @defaultValue 20 */
+  maxWaitTimeSeconds: number;
+  /** Tags per queue. @defaultValue 50 */
+  maxTagsPerQueue: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxMessageBytes: 1_048_576,
+  minMessageBytes: 1024,
+  maxBatchEntries: 10,
+  maxBatchBytes: 1_048_576,
+  maxInflightPerQueue: 120_000,
+  maxMessageAttributes: 10,
+  queueDeleteCooldownSeconds: 60,
+  purgeCooldownSeconds: 60,
+  maxWaitTimeSeconds: 20,
+  maxTagsPerQueue: 50,
+});
+
+export const LIMIT_NAMES = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];
+
+/** Parses `name=value` overrides; throws a plain Error naming the bad entry. */
+export function parseLimitOverrides(entries: readonly string[], base: Limits = { ...DEFAULT_LIMITS }): Limits {
+  const limits = { ...base };
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const name = eq < 0 ? entry : entry.slice(0, eq);
+    if (!(LIMIT_NAMES as string[]).includes(name)) {
+      throw new Error(`unknown limit "${name}"; known limits: ${LIMIT_NAMES.join(', ')}`);
+    }
+    const value = Number(entry.slice(eq + 1));
+    if (eq < 0 || !Number.isInteger(value) || value < 0) {
+      throw new Error(`limit "${name}" needs a non-negative integer value, as in ${name}=10`);
+    }
+    limits[name as keyof Limits] = value;
+  }
+  return limits;
+}

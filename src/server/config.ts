@@ -1,0 +1,48 @@
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
+import type { Durability } from '../store/sqlite/sqlite-store.js';
+
+export interface ServerConfig {
+  /** Address to listen on. @defaultValue '127.0.0.1' */
+  host: string;
+  /** TCP port; 0 picks a free one. @defaultValue 4566 */
+  port: number;
+  /** Directory of the SQLite database, or `:memory:`. @defaultValue './.switchyard' */
+  dataDir: string;
+  /** Region in ARNs. @defaultValue 'us-east-1' */
+  region: string;
+  /** 12-digit account id that owns every queue. @defaultValue '000000000000' */
+  accountId: string;
+  /** @defaultValue 'full' */
+  durability: Durability;
+  /** pino level; `debug` logs one line per request. @defaultValue 'info' */
+  logLevel: string;
+  limits: Limits;
+  /** How often expired messages are removed, in ms. @defaultValue 1000 */
+  retentionSweepMs: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
+  host: '127.0.0.1',
+  port: 4566,
+  dataDir: './.switchyard',
+  region: 'us-east-1',
+  accountId: '000000000000',
+  durability: 'full',
+  logLevel: 'info',
+  limits: { ...DEFAULT_LIMITS },
+  retentionSweepMs: 1000,
+});
+
+export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
+  const config = { ...DEFAULT_CONFIG, ...partial, limits: { ...DEFAULT_LIMITS, ...partial.limits } };
+  if (!/^\d{12}$/.test(config.accountId)) throw new Error(`--account must be 12 digits, got "${config.accountId}"`);
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(config.region))
+    throw new Error(`--region is not a region name: "${config.region}"`);
+  if (config.durability !== 'full' && config.durability !== 'relaxed') {
+    throw new Error(`--durability must be "full" or "relaxed", got "${String(config.durability)}"`);
+  }
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
+    throw new Error(`--port must be between 0 and 65535, got "${config.port}"`);
+  }
+  return config;
+}

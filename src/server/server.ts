@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { type Clock, systemClock } from '../core/clock.js';
+import { AwsError, isAwsError } from '../core/errors.js';
+import { handleSqsJson, SQS_JSON_TARGET_PREFIX, sqsJsonError } from '../protocol/aws-json.js';
+import type { WireResponse } from '../protocol/wire.js';
+import { QueueService } from '../services/queue-service.js';
+import type { RequestContext } from '../services/sqs-api.js';
+import { InProcessWakeups } from '../services/wakeups.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { resolveConfig, type ServerConfig } from './config.js';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** Largest request body we read; a batch of 1 MiB plus base64 attributes and JSON overhead fits. */
+const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly config: ServerConfig;
+  readonly store: SqliteStore;
+  readonly queues: QueueService;
+  /** Graceful stop: refuse new connections, end long polls empty, finish requests, close the database. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends Partial<ServerConfig> {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const { clock = systemClock, logger: givenLogger, ...partial } = options;
+  const config = resolveConfig(partial);
+  const logger = givenLogger ?? pino({ level: config.logLevel, base: { service: 'switchyard' } });
+  const store = new SqliteStore({ dataDir: config.dataDir, durability: config.durability });
+  const wakeups = new InProcessWakeups();
+  const queues = new QueueService({ store, clock, limits: config.limits, wakeups });
+
+  let inFlight = 0;
+  let stopping = false;
+  let drained: (() => void) | undefined;
+
+  const server = http.createServer((req, res) => {
+    inFlight += 1;
+    res.on('close', () => {
+      inFlight -= 1;
+      if (stopping && inFlight === 0) drained?.();
+    });
+    if (stopping) res.setHeader('connection', 'close');
+    handle(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'request failed outside the error mapper');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const requestId = randomUUID();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const target = headerValue(req, 'x-amz-target');
+    let action = target ?? `${req.method} ${url.pathname}`;
+    let response: WireResponse;
+
+    if (req.method === 'GET' && url.pathname === '/health') {
+      response = {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ status: stopping ? 'stopping' : 'ok', version: VERSION, store: store.kind }),
+      };
+    } else if (req.method === 'POST' && target?.startsWith(SQS_JSON_TARGET_PREFIX)) {
+      action = target.slice(SQS_JSON_TARGET_PREFIX.length);
+      response = await answerSqsJson(req, res, target);
+    } else if (req.method === 'POST' && target) {
+      response = sqsJsonError(new AwsError('UnknownOperation', `Unknown operation ${target}.`));
+    } else if (req.method === 'POST' || url.searchParams.has('Action')) {
+      response = {
+        status: 400,
+        headers: { 'content-type': 'text/xml' },
+        body:
+          '<?xml version="1.0"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error><Type>Sender</Type>' +
+          '<Code>InvalidAction</Code><Message>This server speaks the AWS JSON 1.0 protocol for SQS (X-Amz-Target: AmazonSQS.*); ' +
+          'the AWS Query protocol is not supported yet.</Message><Detail/></Error>' +
+          `<RequestId>${requestId}</RequestId></ErrorResponse>`,
+      };
+    } else {
+      response = {
+        status: 404,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: 'Not found' }),
+      };
+    }
+
+    res.writeHead(response.status, {
+      ...response.headers,
+      'x-amzn-requestid': requestId,
+      'content-length': Buffer.byteLength(response.body),
+    });
+    res.end(response.body);
+    logger.debug(
+      { requestId, action, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+      'request',
+    );
+  }
+
+  async function answerSqsJson(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    target: string,
+  ): Promise<WireResponse> {
+    try {
+      const body = await readBody(req);
+      return await handleSqsJson(
+        queues,
+        contextFor(req, res),
+        target,
+        body,
+        new URL(req.url ?? '/', 'http://x').pathname,
+      );
+    } catch (error) {
+      return sqsJsonError(toAwsError(error));
+    }
+  }
+
+  function toAwsError(error: unknown): AwsError {
+    if (isAwsError(error)) return error;
+    logger.error({ err: error }, 'unexpected error');
+    return new AwsError('InternalFailure', 'The request processing has failed because of an unknown error.');
+  }
+
+  function contextFor(req: http.IncomingMessage, res: http.ServerResponse): RequestContext {
+    const controller = new AbortController();
+    // A client that hangs up ends its long poll; the messages it would have got stay in the queue.
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const credential = /Credential=([^/,\s]+)\//.exec(headerValue(req, 'authorization') ?? '')?.[1];
+    return {
+      accountId: config.accountId,
+      region: config.region,
+      baseUrl: `http://${req.headers.host ?? `${config.host}:${config.port}`}`,
+      senderId: credential ?? config.accountId,
+      signal: controller.signal,
+    };
+  }
+
+  const sweeper = setInterval(() => {
+    queues.sweepExpired().catch((error: unknown) => logger.error({ err: error }, 'retention sweep failed'));
+  }, config.retentionSweepMs);
+  sweeper.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info(
+    { url, dataDir: config.dataDir, durability: config.durability, version: VERSION },
+    'switchyard listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      stopping = true;
+      clearInterval(sweeper);
+      const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      queues.stop();
+      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      server.closeAllConnections();
+      await listenerClosed;
+      await store.close();
+      logger.info('switchyard stopped');
+    })();
+    return closing;
+  };
+
+  return { url, port, config, store, queues, close };
+}
+
+function headerValue(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      // Keep draining an oversized body so that the client gets our answer instead of a reset.
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > MAX_REQUEST_BYTES) {
+        reject(new AwsError('RequestEntityTooLarge', `Request body is larger than ${MAX_REQUEST_BYTES} bytes.`));
+      } else {
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    req.on('error', reject);
+  });
+}

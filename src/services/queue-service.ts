@@ -1,0 +1,613 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { AwsError, invalidParameter, isAwsError, missingParameter, queueDoesNotExist } from '../core/errors.js';
+import type { Limits } from '../core/limits.js';
+import { md5OfBody, md5OfMessageAttributes } from '../core/md5.js';
+import { attributesSize, validateOutgoingMessage } from '../core/message.js';
+import {
+  isFifoName,
+  isValidAccountId,
+  isValidBatchEntryId,
+  parseQueueArn,
+  parseQueueUrlPath,
+  queueArn,
+  validateQueueName,
+} from '../core/names.js';
+import {
+  defaultQueueAttributes,
+  firstDifferingAttribute,
+  integerAttribute,
+  mergeQueueAttributes,
+  type QueueAttributeValues,
+  redriveAllowed,
+  redriveAllowPolicyOf,
+  redrivePolicyOf,
+  resolveRequestedAttributes,
+  validateQueueAttributes,
+} from '../core/queue-attributes.js';
+import {
+  decodeReceiptHandle,
+  encodeReceiptHandle,
+  invalidReceiptHandle,
+  newReceiptToken,
+} from '../core/receipt-handle.js';
+import {
+  decideClaim,
+  decideVisibilityChange,
+  renderSystemAttributes,
+  resolveReceiveParams,
+  resolveSystemAttributeNames,
+  selectMessageAttributes,
+  staleHandleForVisibility,
+} from '../core/receive-rules.js';
+import { validateTagKeys, validateTags } from '../core/tags.js';
+import type { QueueRecord, Store } from '../store/types.js';
+import type {
+  BatchOutput,
+  BatchResultErrorEntry,
+  ChangeMessageVisibilityBatchInput,
+  ChangeMessageVisibilityInput,
+  CreateQueueInput,
+  DeleteMessageBatchInput,
+  DeleteMessageInput,
+  GetQueueAttributesInput,
+  GetQueueUrlInput,
+  ListDeadLetterSourceQueuesInput,
+  ListQueuesInput,
+  MessageFields,
+  QueueUrlInput,
+  ReceivedMessage,
+  ReceiveMessageInput,
+  RequestContext,
+  SendMessageBatchInput,
+  SendMessageInput,
+  SendMessageOutput,
+  SetQueueAttributesInput,
+  TagQueueInput,
+  UntagQueueInput,
+} from './sqs-api.js';
+import type { WakeupSignal } from './wakeups.js';
+
+export interface QueueServiceOptions {
+  store: Store;
+  clock: Clock;
+  limits: Limits;
+  wakeups: WakeupSignal;
+}
+
+const FIFO_NOT_YET = 'FIFO queues are not supported by this server yet.';
+
+/**
+ * The SQS application service: resolves queues, asks `core` for every decision and applies them through
+ * the store. Both the AWS protocols and the console call it, so no rule lives twice.
+ */
+export class QueueService {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly limits: Limits;
+  private readonly wakeups: WakeupSignal;
+  private stopping = false;
+
+  constructor(options: QueueServiceOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.limits = options.limits;
+    this.wakeups = options.wakeups;
+  }
+
+  /** Ends every pending long poll with an empty answer and makes new ones return at once. */
+  stop(): void {
+    this.stopping = true;
+    this.wakeups.close();
+  }
+
+  queueUrl(ctx: RequestContext, queue: Pick<QueueRecord, 'accountId' | 'name'>): string {
+    return `${ctx.baseUrl}/${queue.accountId}/${queue.name}`;
+  }
+
+  queueArn(ctx: RequestContext, queue: Pick<QueueRecord, 'accountId' | 'name'>): string {
+    return queueArn(ctx.region, queue.accountId, queue.name);
+  }
+
+  async resolveQueue(_ctx: RequestContext, queueUrl: string | undefined): Promise<QueueRecord> {
+    if (queueUrl === undefined || queueUrl === '') throw missingParameter('QueueUrl');
+    const parsed = parseQueueUrlPath(queueUrl);
+    if (!parsed) throw invalidParameter('QueueUrl', queueUrl, 'The queue URL is not valid.');
+    const queue = await this.store.getQueue(parsed.accountId, parsed.name);
+    if (!queue) throw queueDoesNotExist();
+    return queue;
+  }
+
+  // ---- queues ------------------------------------------------------------------------------------
+
+  async createQueue(ctx: RequestContext, input: CreateQueueInput): Promise<{ QueueUrl: string }> {
+    const name = input.QueueName;
+    if (name === undefined || name === '') throw missingParameter('QueueName');
+    validateQueueName(name);
+    const fifo = isFifoName(name) || input.Attributes?.FifoQueue !== undefined;
+    if (isFifoName(name) || input.Attributes?.FifoQueue?.toLowerCase() === 'true') {
+      throw new AwsError('UnsupportedOperation', FIFO_NOT_YET);
+    }
+    const requested = validateQueueAttributes(input.Attributes ?? {}, this.limits, { fifo, creating: true });
+    const tags = input.tags ?? {};
+    validateTags(tags, this.limits.maxTagsPerQueue);
+    await this.checkRedriveTarget(ctx, { accountId: ctx.accountId, name }, requested);
+
+    const now = this.clock.now();
+    const existing = await this.store.getQueue(ctx.accountId, name);
+    if (!existing) {
+      const deletedAt = await this.store.lastDeletedAt(ctx.accountId, name);
+      if (deletedAt !== undefined && now - deletedAt < this.limits.queueDeleteCooldownSeconds * 1000) {
+        throw new AwsError(
+          'QueueDeletedRecently',
+          `You must wait ${this.limits.queueDeleteCooldownSeconds} seconds after deleting a queue before you can create another with the same name.`,
+        );
+      }
+    }
+    const attributes = mergeQueueAttributes(defaultQueueAttributes(this.limits), requested);
+    const { queue, created } = await this.store.createQueue({ accountId: ctx.accountId, name, attributes, tags, now });
+    if (!created) {
+      const differing = firstDifferingAttribute(queue.attributes, requested);
+      if (differing) {
+        throw new AwsError(
+          'QueueNameExists',
+          `A queue already exists with the same name and a different value for attribute ${differing}`,
+        );
+      }
+    }
+    return { QueueUrl: this.queueUrl(ctx, queue) };
+  }
+
+  async getQueueUrl(ctx: RequestContext, input: GetQueueUrlInput): Promise<{ QueueUrl: string }> {
+    if (input.QueueName === undefined || input.QueueName === '') throw missingParameter('QueueName');
+    const accountId = input.QueueOwnerAWSAccountId ?? ctx.accountId;
+    if (!isValidAccountId(accountId))
+      throw invalidParameter('QueueOwnerAWSAccountId', accountId, 'Must be a 12-digit account id.');
+    const queue = await this.store.getQueue(accountId, input.QueueName);
+    if (!queue) throw queueDoesNotExist();
+    return { QueueUrl: this.queueUrl(ctx, queue) };
+  }
+
+  async listQueues(ctx: RequestContext, input: ListQueuesInput): Promise<{ QueueUrls?: string[]; NextToken?: string }> {
+    const page = await this.page(ctx, input, (options) =>
+      this.store.listQueues(ctx.accountId, { ...options, prefix: input.QueueNamePrefix ?? '' }),
+    );
+    return {
+      ...(page.items.length > 0 ? { QueueUrls: page.items.map((q) => this.queueUrl(ctx, q)) } : {}),
+      ...(page.next ? { NextToken: page.next } : {}),
+    };
+  }
+
+  async listDeadLetterSourceQueues(
+    ctx: RequestContext,
+    input: ListDeadLetterSourceQueuesInput,
+  ): Promise<{ queueUrls: string[]; NextToken?: string }> {
+    const dlq = await this.resolveQueue(ctx, input.QueueUrl);
+    const arn = this.queueArn(ctx, dlq);
+    const page = await this.page(ctx, input, async ({ afterName, limit }) => {
+      const sources: QueueRecord[] = [];
+      let after = afterName;
+      // Scan in name order, keeping queues whose redrive policy names this DLQ.
+      for (;;) {
+        const chunk = await this.store.listQueues(dlq.accountId, { afterName: after, limit: 500 });
+        for (const q of chunk) {
+          if (redrivePolicyOf(q.attributes)?.deadLetterTargetArn === arn) sources.push(q);
+          if (sources.length >= limit) return sources;
+        }
+        if (chunk.length < 500) return sources;
+        after = chunk[chunk.length - 1]?.name ?? after;
+      }
+    });
+    return { queueUrls: page.items.map((q) => this.queueUrl(ctx, q)), ...(page.next ? { NextToken: page.next } : {}) };
+  }
+
+  /** Paging as ListQueues does it: up to 1000 results, a NextToken only when MaxResults was given. */
+  private async page(
+    _ctx: RequestContext,
+    input: { MaxResults?: number | undefined; NextToken?: string | undefined },
+    fetch: (options: { afterName: string; limit: number }) => Promise<QueueRecord[]>,
+  ): Promise<{ items: QueueRecord[]; next?: string }> {
+    const max = input.MaxResults;
+    if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > 1000)) {
+      throw invalidParameter('MaxResults', max, 'MaxResults must be an integer between 1 and 1000.');
+    }
+    let afterName = '';
+    if (input.NextToken !== undefined && input.NextToken !== '') {
+      try {
+        const decoded = JSON.parse(Buffer.from(input.NextToken, 'base64').toString('utf8')) as { after?: unknown };
+        if (typeof decoded.after !== 'string') throw new Error('bad token');
+        afterName = decoded.after;
+      } catch {
+        throw invalidParameter('NextToken', input.NextToken, 'Invalid NextToken value.');
+      }
+    }
+    const limit = max ?? 1000;
+    const items = await fetch({ afterName, limit: limit + 1 });
+    const more = items.length > limit;
+    const shown = items.slice(0, limit);
+    const last = shown[shown.length - 1];
+    if (max !== undefined && more && last) {
+      return { items: shown, next: Buffer.from(JSON.stringify({ after: last.name }), 'utf8').toString('base64') };
+    }
+    return { items: shown };
+  }
+
+  async deleteQueue(ctx: RequestContext, input: QueueUrlInput): Promise<void> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    await this.store.deleteQueue(queue.id, this.clock.now());
+    this.wakeups.notify(queue.id);
+  }
+
+  async getQueueAttributes(
+    ctx: RequestContext,
+    input: GetQueueAttributesInput,
+  ): Promise<{ Attributes?: Record<string, string> }> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    const wanted = resolveRequestedAttributes(input.AttributeNames);
+    if (wanted.size === 0) return {};
+    const values: Record<string, string | undefined> = {
+      ...queue.attributes,
+      QueueArn: this.queueArn(ctx, queue),
+      CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
+      LastModifiedTimestamp: String(Math.floor(queue.lastModifiedAt / 1000)),
+    };
+    if (
+      [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ].some((n) => wanted.has(n))
+    ) {
+      const counts = await this.store.counts(queue.id, this.clock.now());
+      values.ApproximateNumberOfMessages = String(counts.visible);
+      values.ApproximateNumberOfMessagesNotVisible = String(counts.inFlight);
+      values.ApproximateNumberOfMessagesDelayed = String(counts.delayed);
+    }
+    const Attributes: Record<string, string> = {};
+    for (const name of wanted) {
+      const value = values[name];
+      if (value !== undefined && value !== '') Attributes[name] = value;
+    }
+    return { Attributes };
+  }
+
+  async setQueueAttributes(ctx: RequestContext, input: SetQueueAttributesInput): Promise<void> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    if (input.Attributes === undefined) throw missingParameter('Attributes');
+    if (input.Attributes.FifoQueue !== undefined) {
+      throw new AwsError('InvalidAttributeName', 'Unknown Attribute FifoQueue.');
+    }
+    const changes = validateQueueAttributes(input.Attributes, this.limits, { fifo: false, creating: false });
+    await this.checkRedriveTarget(ctx, queue, changes);
+    await this.store.updateQueue(queue.id, {
+      attributes: mergeQueueAttributes(queue.attributes, changes),
+      now: this.clock.now(),
+    });
+    // A shorter wait or a changed delay can change what a parked long poll should do.
+    this.wakeups.notify(queue.id);
+  }
+
+  /** A redrive policy must name an existing standard queue that allows this source. */
+  private async checkRedriveTarget(
+    ctx: RequestContext,
+    source: Pick<QueueRecord, 'accountId' | 'name'>,
+    changes: QueueAttributeValues,
+  ): Promise<void> {
+    const policy = changes.RedrivePolicy ? redrivePolicyOf(changes) : undefined;
+    if (!policy) return;
+    const reject = (reason: string) => invalidParameter('RedrivePolicy', changes.RedrivePolicy, reason);
+    const arn = parseQueueArn(policy.deadLetterTargetArn);
+    const target = arn && (await this.store.getQueue(arn.accountId, arn.name));
+    if (!arn || !target || arn.region !== ctx.region) throw reject('Dead letter target does not exist.');
+    if (!redriveAllowed(redriveAllowPolicyOf(target.attributes), this.queueArn(ctx, source))) {
+      throw reject('Dead letter target does not allow this queue as a source (RedriveAllowPolicy).');
+    }
+  }
+
+  async tagQueue(ctx: RequestContext, input: TagQueueInput): Promise<void> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    if (input.Tags === undefined) throw missingParameter('Tags');
+    validateTags(input.Tags, this.limits.maxTagsPerQueue);
+    const tags = { ...queue.tags, ...input.Tags };
+    if (Object.keys(tags).length > this.limits.maxTagsPerQueue) {
+      throw new AwsError('InvalidParameterValue', `Too many tags added for queue ${queue.name}.`);
+    }
+    await this.store.updateQueue(queue.id, { tags, now: this.clock.now() });
+  }
+
+  async untagQueue(ctx: RequestContext, input: UntagQueueInput): Promise<void> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    if (input.TagKeys === undefined) throw missingParameter('TagKeys');
+    validateTagKeys(input.TagKeys);
+    const tags = { ...queue.tags };
+    for (const key of input.TagKeys) delete tags[key];
+    await this.store.updateQueue(queue.id, { tags, now: this.clock.now() });
+  }
+
+  async listQueueTags(ctx: RequestContext, input: QueueUrlInput): Promise<{ Tags?: Record<string, string> }> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    return Object.keys(queue.tags).length > 0 ? { Tags: queue.tags } : {};
+  }
+
+  async purgeQueue(ctx: RequestContext, input: QueueUrlInput): Promise<void> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    const now = this.clock.now();
+    if (queue.lastPurgedAt !== null && now - queue.lastPurgedAt < this.limits.purgeCooldownSeconds * 1000) {
+      throw new AwsError(
+        'PurgeQueueInProgress',
+        `Only one PurgeQueue operation on ${queue.name} is allowed every ${this.limits.purgeCooldownSeconds} seconds.`,
+      );
+    }
+    await this.store.purgeQueue(queue.id, now);
+  }
+
+  // ---- messages ----------------------------------------------------------------------------------
+
+  async sendMessage(ctx: RequestContext, input: SendMessageInput): Promise<SendMessageOutput> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    const prepared = this.prepareMessage(ctx, queue, input);
+    await this.store.appendMessages(queue.id, [prepared.stored]);
+    this.wakeups.notify(queue.id);
+    return prepared.output;
+  }
+
+  async sendMessageBatch(
+    ctx: RequestContext,
+    input: SendMessageBatchInput,
+  ): Promise<BatchOutput<SendMessageOutput & { Id: string }>> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    this.checkBatchEnvelope(input.Entries, 'SendMessageBatchRequestEntry');
+    const total = input.Entries.reduce(
+      (sum, e) => sum + Buffer.byteLength(e.MessageBody ?? '', 'utf8') + attributesSize(e.MessageAttributes),
+      0,
+    );
+    if (total > this.limits.maxBatchBytes) {
+      throw new AwsError(
+        'BatchRequestTooLong',
+        `Batch requests cannot be longer than ${this.limits.maxBatchBytes} bytes. You have sent ${total} bytes.`,
+      );
+    }
+    const Successful: (SendMessageOutput & { Id: string })[] = [];
+    const Failed: BatchResultErrorEntry[] = [];
+    const stored = [];
+    for (const entry of input.Entries) {
+      try {
+        const prepared = this.prepareMessage(ctx, queue, entry);
+        stored.push(prepared.stored);
+        Successful.push({ Id: entry.Id, ...prepared.output });
+      } catch (error) {
+        Failed.push(batchFailure(entry.Id, error));
+      }
+    }
+    if (stored.length > 0) {
+      await this.store.appendMessages(queue.id, stored);
+      this.wakeups.notify(queue.id);
+    }
+    return { Successful, Failed };
+  }
+
+  private prepareMessage(ctx: RequestContext, queue: QueueRecord, input: MessageFields) {
+    if (input.MessageGroupId !== undefined || input.MessageDeduplicationId !== undefined) {
+      // Standard queues ignore neither silently: AWS accepts MessageGroupId (fair queues) but rejects dedup ids.
+      if (input.MessageDeduplicationId !== undefined) {
+        throw invalidParameter(
+          'MessageDeduplicationId',
+          input.MessageDeduplicationId,
+          'The request include parameter that is not valid for this queue type.',
+        );
+      }
+    }
+    validateOutgoingMessage(input, integerAttribute(queue.attributes, 'MaximumMessageSize'), this.limits);
+    const now = this.clock.now();
+    const delay = input.DelaySeconds ?? integerAttribute(queue.attributes, 'DelaySeconds');
+    const messageId = randomUUID();
+    const traceHeader = input.MessageSystemAttributes?.AWSTraceHeader?.StringValue;
+    const output: SendMessageOutput = { MessageId: messageId, MD5OfMessageBody: md5OfBody(input.MessageBody) };
+    const md5Attributes = md5OfMessageAttributes(input.MessageAttributes ?? {});
+    if (md5Attributes) output.MD5OfMessageAttributes = md5Attributes;
+    const md5System = md5OfMessageAttributes(input.MessageSystemAttributes ?? {});
+    if (md5System) output.MD5OfMessageSystemAttributes = md5System;
+    return {
+      output,
+      stored: {
+        messageId,
+        body: input.MessageBody,
+        attributes: input.MessageAttributes ?? {},
+        traceHeader,
+        senderId: ctx.senderId,
+        sentAt: now,
+        visibleAt: now + delay * 1000,
+      },
+    };
+  }
+
+  private checkBatchEnvelope(
+    entries: { Id: string }[] | undefined,
+    entryName: string,
+  ): asserts entries is { Id: string }[] {
+    if (entries === undefined || entries.length === 0) {
+      throw new AwsError('EmptyBatchRequest', `There should be at least one ${entryName} in the request.`);
+    }
+    if (entries.length > this.limits.maxBatchEntries) {
+      throw new AwsError(
+        'TooManyEntriesInBatchRequest',
+        `Maximum number of entries per request are ${this.limits.maxBatchEntries}. You have sent ${entries.length}.`,
+      );
+    }
+    const seen = new Set<string>();
+    for (const { Id } of entries) {
+      if (typeof Id !== 'string' || !isValidBatchEntryId(Id)) {
+        throw new AwsError(
+          'InvalidBatchEntryId',
+          'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
+        );
+      }
+      if (seen.has(Id)) throw new AwsError('BatchEntryIdsNotDistinct', `Id ${Id} repeated.`);
+      seen.add(Id);
+    }
+  }
+
+  async receiveMessage(ctx: RequestContext, input: ReceiveMessageInput): Promise<{ Messages?: ReceivedMessage[] }> {
+    let queue = await this.resolveQueue(ctx, input.QueueUrl);
+    const params = resolveReceiveParams(
+      input,
+      {
+        visibilityTimeout: integerAttribute(queue.attributes, 'VisibilityTimeout'),
+        receiveMessageWaitTimeSeconds: integerAttribute(queue.attributes, 'ReceiveMessageWaitTimeSeconds'),
+      },
+      this.limits.maxWaitTimeSeconds,
+    );
+    const systemNames = resolveSystemAttributeNames(input.AttributeNames, input.MessageSystemAttributeNames);
+    const deadline = this.clock.now() + params.waitTimeSeconds * 1000;
+    for (;;) {
+      const claimed = await this.claim(ctx, queue, params.max, params.visibilityTimeoutSeconds);
+      if (claimed.length > 0) {
+        return {
+          Messages: claimed.map((m) => {
+            const selected = selectMessageAttributes(m.attributes, input.MessageAttributeNames);
+            const out: ReceivedMessage = {
+              MessageId: m.messageId,
+              ReceiptHandle: encodeReceiptHandle({ queueId: queue.id, seq: m.seq, token: m.token }),
+              MD5OfBody: md5OfBody(m.body),
+              Body: m.body,
+            };
+            const attributes = renderSystemAttributes(m, systemNames);
+            if (Object.keys(attributes).length > 0) out.Attributes = attributes;
+            if (selected.md5) {
+              out.MD5OfMessageAttributes = selected.md5;
+              out.MessageAttributes = selected.attributes;
+            }
+            return out;
+          }),
+        };
+      }
+      const now = this.clock.now();
+      if (now >= deadline || this.stopping || ctx.signal?.aborted) return {};
+      const next = await this.store.nextVisibleAt(queue.id, now);
+      await this.wakeups.wait(queue.id, Math.min(deadline, next ?? deadline) - now, ctx.signal);
+      // The queue may have been deleted or changed while we waited.
+      const fresh = await this.store.getQueueById(queue.id);
+      if (!fresh) return {};
+      queue = fresh;
+    }
+  }
+
+  private async claim(ctx: RequestContext, queue: QueueRecord, max: number, visibilitySeconds: number) {
+    const now = this.clock.now();
+    const retentionMs = integerAttribute(queue.attributes, 'MessageRetentionPeriod') * 1000;
+    const policy = redrivePolicyOf(queue.attributes);
+    let deadLetter: { queueId: number; sourceArn: string } | undefined;
+    if (policy) {
+      const arn = parseQueueArn(policy.deadLetterTargetArn);
+      const dlq = arn && (await this.store.getQueue(arn.accountId, arn.name));
+      if (dlq) deadLetter = { queueId: dlq.id, sourceArn: this.queueArn(ctx, queue) };
+    }
+    const maxReceiveCount = deadLetter ? policy?.maxReceiveCount : undefined;
+    const result = await this.store.claimMessages({
+      queueId: queue.id,
+      now,
+      max,
+      visibilityMs: visibilitySeconds * 1000,
+      newToken: newReceiptToken,
+      decide: (message) => decideClaim(message, now, { retentionMs, maxReceiveCount }),
+      deadLetter,
+      maxInflight: this.limits.maxInflightPerQueue,
+    });
+    if (result.overLimit) {
+      throw new AwsError(
+        'OverLimit',
+        `Too many messages in flight on queue ${queue.name}: the limit is ${this.limits.maxInflightPerQueue}.`,
+      );
+    }
+    if (deadLetter && result.deadLettered > 0) this.wakeups.notify(deadLetter.queueId);
+    return result.messages;
+  }
+
+  async deleteMessage(ctx: RequestContext, input: DeleteMessageInput): Promise<void> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    await this.deleteOne(queue, input.ReceiptHandle);
+  }
+
+  /**
+   * A handle we issued for this queue deletes its message when it is the latest receive's; an older
+   * handle succeeds without deleting (AWS: "the request succeeds, but the message might not be deleted"),
+   * and a handle whose message is already gone succeeds too, so deletes are idempotent.
+   */
+  private async deleteOne(queue: QueueRecord, raw: string | undefined): Promise<void> {
+    if (raw === undefined || raw === '') throw missingParameter('ReceiptHandle');
+    const handle = decodeReceiptHandle(raw);
+    if (handle.queueId !== queue.id) throw invalidReceiptHandle(raw);
+    await this.store.deleteMessage(queue.id, handle.seq, handle.token);
+  }
+
+  async deleteMessageBatch(ctx: RequestContext, input: DeleteMessageBatchInput): Promise<BatchOutput<{ Id: string }>> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    this.checkBatchEnvelope(input.Entries, 'DeleteMessageBatchRequestEntry');
+    return this.runBatch(input.Entries, (entry) => this.deleteOne(queue, entry.ReceiptHandle));
+  }
+
+  async changeMessageVisibility(ctx: RequestContext, input: ChangeMessageVisibilityInput): Promise<void> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    if (input.VisibilityTimeout === undefined) throw missingParameter('VisibilityTimeout');
+    await this.changeOne(queue, input.ReceiptHandle, input.VisibilityTimeout);
+  }
+
+  private async changeOne(queue: QueueRecord, raw: string | undefined, timeoutSeconds: number): Promise<void> {
+    if (raw === undefined || raw === '') throw missingParameter('ReceiptHandle');
+    const handle = decodeReceiptHandle(raw);
+    if (handle.queueId !== queue.id) throw invalidReceiptHandle(raw);
+    const state = await this.store.getMessageState(queue.id, handle.seq);
+    if (!state || state.token !== handle.token) throw staleHandleForVisibility(raw);
+    const { visibleAt } = decideVisibilityChange(state, this.clock.now(), timeoutSeconds, raw);
+    const applied = await this.store.setVisibility(queue.id, handle.seq, handle.token, visibleAt);
+    if (!applied) throw staleHandleForVisibility(raw);
+    if (timeoutSeconds === 0) this.wakeups.notify(queue.id);
+  }
+
+  async changeMessageVisibilityBatch(
+    ctx: RequestContext,
+    input: ChangeMessageVisibilityBatchInput,
+  ): Promise<BatchOutput<{ Id: string }>> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    this.checkBatchEnvelope(input.Entries, 'ChangeMessageVisibilityBatchRequestEntry');
+    return this.runBatch(input.Entries, (entry) => {
+      if (entry.VisibilityTimeout === undefined) throw missingParameter('VisibilityTimeout');
+      return this.changeOne(queue, entry.ReceiptHandle, entry.VisibilityTimeout);
+    });
+  }
+
+  private async runBatch<E extends { Id: string }>(
+    entries: E[],
+    apply: (entry: E) => Promise<void>,
+  ): Promise<BatchOutput<{ Id: string }>> {
+    const outcomes = await Promise.allSettled(entries.map((entry) => apply(entry)));
+    const result: BatchOutput<{ Id: string }> = { Successful: [], Failed: [] };
+    outcomes.forEach((outcome, i) => {
+      const Id = (entries[i] as E).Id;
+      if (outcome.status === 'fulfilled') result.Successful.push({ Id });
+      else result.Failed.push(batchFailure(Id, outcome.reason));
+    });
+    return result;
+  }
+
+  // ---- background ----------------------------------------------------------------------------
+
+  /** Deletes messages past their queue's retention period. Returns how many went. */
+  async sweepExpired(limitPerQueue = 10_000): Promise<number> {
+    const now = this.clock.now();
+    let removed = 0;
+    for (const queue of await this.store.allQueues()) {
+      const retentionMs = integerAttribute(queue.attributes, 'MessageRetentionPeriod') * 1000;
+      removed += await this.store.deleteExpired(queue.id, now - retentionMs + 1, limitPerQueue);
+    }
+    return removed;
+  }
+}
+
+/** A per-entry failure in a batch answer; an unexpected error is reported, not thrown. */
+function batchFailure(Id: string, error: unknown): BatchResultErrorEntry {
+  if (isAwsError(error)) {
+    return { Id, SenderFault: error.spec.fault === 'Sender', Code: error.spec.queryCode, Message: error.message };
+  }
+  return { Id, SenderFault: false, Code: 'InternalError', Message: 'The entry could not be processed.' };
+}

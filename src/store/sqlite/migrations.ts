@@ -1,0 +1,73 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Immutable, numbered schema migrations. Never edit a released one: add the next number.
+ */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'queues and messages',
+    sql: `
+      CREATE TABLE queues (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        attributes TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_modified_at INTEGER NOT NULL,
+        last_purged_at INTEGER,
+        UNIQUE (account_id, name)
+      );
+      CREATE TABLE deleted_queues (
+        account_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        deleted_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, name)
+      );
+      -- AUTOINCREMENT: a seq is never reused, so an old receipt handle can never name a newer message.
+      CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue_id INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attributes TEXT,
+        trace_header TEXT,
+        sender_id TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        visible_at INTEGER NOT NULL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        first_receive_at INTEGER,
+        received_at INTEGER,
+        receipt_token TEXT,
+        dead_letter_source_arn TEXT
+      );
+      CREATE INDEX messages_by_visibility ON messages (queue_id, visible_at, seq);
+      CREATE INDEX messages_by_age ON messages (queue_id, sent_at);
+    `,
+  },
+];
+
+/** Applies the migrations this database lacks, each in its own transaction. Returns the schema version. */
+export function migrate(db: Database.Database): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+  const current = row.v ?? 0;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  if (current > latest) {
+    throw new Error(`database schema version ${current} is newer than this Switchyard (${latest}); upgrade Switchyard`);
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        Date.now(),
+      );
+    })();
+  }
+  return latest;
+}

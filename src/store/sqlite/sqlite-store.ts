@@ -1,0 +1,377 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { MessageAttributes } from '../../core/message.js';
+import type { MessageState } from '../../core/receive-rules.js';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  NewMessage,
+  NewQueue,
+  QueueChange,
+  QueueCounts,
+  QueueRecord,
+  Store,
+  StoredMessage,
+} from '../types.js';
+import { GroupCommitter } from './group-commit.js';
+import { migrate } from './migrations.js';
+
+export type Durability = 'full' | 'relaxed';
+
+export interface SqliteStoreOptions {
+  /** Directory holding `switchyard.db`; `:memory:` for a throwaway database. */
+  dataDir: string;
+  /**
+   * `full`: WAL with synchronous=FULL, every group commit is fsynced before anyone is answered (survives power loss).
+   * `relaxed`: synchronous=NORMAL, survives a process crash but may lose the last commits on power loss.
+   * @defaultValue 'full'
+   */
+  durability?: Durability;
+}
+
+interface QueueRow {
+  id: number;
+  account_id: string;
+  name: string;
+  attributes: string;
+  tags: string;
+  created_at: number;
+  last_modified_at: number;
+  last_purged_at: number | null;
+}
+
+interface MessageRow {
+  seq: number;
+  queue_id: number;
+  message_id: string;
+  body: string;
+  attributes: string | null;
+  trace_header: string | null;
+  sender_id: string;
+  sent_at: number;
+  visible_at: number;
+  receive_count: number;
+  first_receive_at: number | null;
+  received_at: number | null;
+  receipt_token: string | null;
+  dead_letter_source_arn: string | null;
+}
+
+function toQueue(row: QueueRow): QueueRecord {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    name: row.name,
+    attributes: JSON.parse(row.attributes) as Record<string, string>,
+    tags: JSON.parse(row.tags) as Record<string, string>,
+    createdAt: row.created_at,
+    lastModifiedAt: row.last_modified_at,
+    lastPurgedAt: row.last_purged_at,
+  };
+}
+
+function toMessage(row: MessageRow): StoredMessage {
+  return {
+    seq: row.seq,
+    messageId: row.message_id,
+    body: row.body,
+    attributes: row.attributes ? (JSON.parse(row.attributes) as MessageAttributes) : {},
+    traceHeader: row.trace_header ?? undefined,
+    senderId: row.sender_id,
+    sentAt: row.sent_at,
+    visibleAt: row.visible_at,
+    receiveCount: row.receive_count,
+    firstReceiveAt: row.first_receive_at,
+    receivedAt: row.received_at,
+    deadLetterSourceArn: row.dead_letter_source_arn ?? undefined,
+  };
+}
+
+/** The embedded store: one SQLite file in WAL mode, written through a group committer. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly schemaVersion: number;
+  private readonly db: Database.Database;
+  private readonly writer: GroupCommitter;
+  private readonly sql;
+
+  constructor(options: SqliteStoreOptions) {
+    let file = ':memory:';
+    if (options.dataDir !== ':memory:') {
+      mkdirSync(options.dataDir, { recursive: true });
+      file = path.join(options.dataDir, 'switchyard.db');
+    }
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.durability === 'relaxed' ? 'NORMAL' : 'FULL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.schemaVersion = migrate(this.db);
+    this.writer = new GroupCommitter(this.db);
+    const db = this.db;
+    this.sql = {
+      queueByName: db.prepare<[string, string], QueueRow>('SELECT * FROM queues WHERE account_id = ? AND name = ?'),
+      queueById: db.prepare<[number], QueueRow>('SELECT * FROM queues WHERE id = ?'),
+      listQueues: db.prepare<[string, string, string, string, number], QueueRow>(
+        `SELECT * FROM queues WHERE account_id = ? AND name > ? AND substr(name, 1, length(?)) = ?
+         ORDER BY name LIMIT ?`,
+      ),
+      insertQueue: db.prepare(
+        `INSERT INTO queues (account_id, name, attributes, tags, created_at, last_modified_at)
+         VALUES (@accountId, @name, @attributes, @tags, @now, @now)`,
+      ),
+      allQueues: db.prepare<[], QueueRow>('SELECT * FROM queues ORDER BY account_id, name'),
+      markPurged: db.prepare<[number, number]>('UPDATE queues SET last_purged_at = ? WHERE id = ?'),
+      deleteQueue: db.prepare<[number]>('DELETE FROM queues WHERE id = ?'),
+      deleteQueueMessages: db.prepare<[number]>('DELETE FROM messages WHERE queue_id = ?'),
+      rememberDeleted: db.prepare<[string, string, number]>(
+        `INSERT INTO deleted_queues (account_id, name, deleted_at) VALUES (?, ?, ?)
+         ON CONFLICT (account_id, name) DO UPDATE SET deleted_at = excluded.deleted_at`,
+      ),
+      lastDeleted: db.prepare<[string, string], { deleted_at: number }>(
+        'SELECT deleted_at FROM deleted_queues WHERE account_id = ? AND name = ?',
+      ),
+      updateQueue: db.prepare(
+        'UPDATE queues SET attributes = @attributes, tags = @tags, last_modified_at = @lastModifiedAt WHERE id = @id',
+      ),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (queue_id, message_id, body, attributes, trace_header, sender_id, sent_at, visible_at)
+         VALUES (@queueId, @messageId, @body, @attributes, @traceHeader, @senderId, @sentAt, @visibleAt)`,
+      ),
+      candidates: db.prepare<[number, number, number], MessageRow>(
+        'SELECT * FROM messages WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?',
+      ),
+      claim: db.prepare(
+        `UPDATE messages SET visible_at = @visibleAt, receive_count = receive_count + 1,
+         first_receive_at = COALESCE(first_receive_at, @now), received_at = @now, receipt_token = @token
+         WHERE seq = @seq`,
+      ),
+      moveToDeadLetter: db.prepare(
+        `UPDATE messages SET queue_id = @queueId, visible_at = @now, receipt_token = NULL,
+         dead_letter_source_arn = @sourceArn WHERE seq = @seq`,
+      ),
+      deleteBySeq: db.prepare<[number]>('DELETE FROM messages WHERE seq = ?'),
+      messageToken: db.prepare<[number, number], { receipt_token: string | null }>(
+        'SELECT receipt_token FROM messages WHERE queue_id = ? AND seq = ?',
+      ),
+      messageState: db.prepare<[number, number], MessageRow>('SELECT * FROM messages WHERE queue_id = ? AND seq = ?'),
+      setVisibility: db.prepare<[number, number, number, string]>(
+        'UPDATE messages SET visible_at = ? WHERE queue_id = ? AND seq = ? AND receipt_token = ?',
+      ),
+      purge: db.prepare<[number, number]>('DELETE FROM messages WHERE queue_id = ? AND sent_at <= ?'),
+      deleteExpired: db.prepare<[number, number, number]>(
+        `DELETE FROM messages WHERE seq IN (
+           SELECT seq FROM messages WHERE queue_id = ? AND sent_at < ? LIMIT ?)`,
+      ),
+      countVisible: db.prepare<[number, number], { n: number }>(
+        'SELECT COUNT(*) AS n FROM messages WHERE queue_id = ? AND visible_at <= ?',
+      ),
+      countInvisible: db.prepare<[number, number], { inflight: number | null; delayed: number | null }>(
+        `SELECT SUM(receive_count > 0) AS inflight, SUM(receive_count = 0) AS delayed
+         FROM messages WHERE queue_id = ? AND visible_at > ?`,
+      ),
+      countInflight: db.prepare<[number, number], { n: number }>(
+        'SELECT COUNT(*) AS n FROM messages WHERE queue_id = ? AND visible_at > ? AND receive_count > 0',
+      ),
+      oldest: db.prepare<[number], { t: number | null }>('SELECT MIN(sent_at) AS t FROM messages WHERE queue_id = ?'),
+      nextVisible: db.prepare<[number, number], { t: number | null }>(
+        'SELECT MIN(visible_at) AS t FROM messages WHERE queue_id = ? AND visible_at > ?',
+      ),
+    };
+  }
+
+  get commitStats(): { commits: number; writes: number } {
+    return { ...this.writer.stats };
+  }
+
+  async createQueue(input: NewQueue): Promise<{ queue: QueueRecord; created: boolean }> {
+    return this.writer.run(() => {
+      const existing = this.sql.queueByName.get(input.accountId, input.name);
+      if (existing) return { queue: toQueue(existing), created: false };
+      const info = this.sql.insertQueue.run({
+        accountId: input.accountId,
+        name: input.name,
+        attributes: JSON.stringify(input.attributes),
+        tags: JSON.stringify(input.tags),
+        now: input.now,
+      });
+      return { queue: toQueue(this.sql.queueById.get(Number(info.lastInsertRowid)) as QueueRow), created: true };
+    });
+  }
+
+  async getQueue(accountId: string, name: string): Promise<QueueRecord | undefined> {
+    const row = this.sql.queueByName.get(accountId, name);
+    return row && toQueue(row);
+  }
+
+  async getQueueById(id: number): Promise<QueueRecord | undefined> {
+    const row = this.sql.queueById.get(id);
+    return row && toQueue(row);
+  }
+
+  async listQueues(
+    accountId: string,
+    options: { prefix?: string; afterName?: string; limit: number },
+  ): Promise<QueueRecord[]> {
+    const prefix = options.prefix ?? '';
+    return this.sql.listQueues.all(accountId, options.afterName ?? '', prefix, prefix, options.limit).map(toQueue);
+  }
+
+  async allQueues(): Promise<QueueRecord[]> {
+    return this.sql.allQueues.all().map(toQueue);
+  }
+
+  async deleteQueue(queueId: number, now: number): Promise<void> {
+    await this.writer.run(() => {
+      const row = this.sql.queueById.get(queueId);
+      if (!row) return;
+      this.sql.deleteQueueMessages.run(queueId);
+      this.sql.deleteQueue.run(queueId);
+      this.sql.rememberDeleted.run(row.account_id, row.name, now);
+    });
+  }
+
+  async lastDeletedAt(accountId: string, name: string): Promise<number | undefined> {
+    return this.sql.lastDeleted.get(accountId, name)?.deleted_at;
+  }
+
+  async updateQueue(queueId: number, change: QueueChange): Promise<QueueRecord> {
+    return this.writer.run(() => {
+      const row = this.sql.queueById.get(queueId);
+      if (!row) throw new Error(`queue ${queueId} does not exist`);
+      const current = toQueue(row);
+      const modified = change.attributes !== undefined;
+      this.sql.updateQueue.run({
+        id: queueId,
+        attributes: JSON.stringify(change.attributes ?? current.attributes),
+        tags: JSON.stringify(change.tags ?? current.tags),
+        lastModifiedAt: modified ? change.now : current.lastModifiedAt,
+      });
+      return toQueue(this.sql.queueById.get(queueId) as QueueRow);
+    });
+  }
+
+  async appendMessages(queueId: number, messages: NewMessage[]): Promise<void> {
+    await this.writer.run(() => {
+      for (const m of messages) {
+        this.sql.insertMessage.run({
+          queueId,
+          messageId: m.messageId,
+          body: m.body,
+          attributes: Object.keys(m.attributes).length > 0 ? JSON.stringify(m.attributes) : null,
+          traceHeader: m.traceHeader ?? null,
+          senderId: m.senderId,
+          sentAt: m.sentAt,
+          visibleAt: m.visibleAt,
+        });
+      }
+    });
+  }
+
+  async claimMessages(request: ClaimRequest): Promise<ClaimResult> {
+    return this.writer.run(() => {
+      const result: ClaimResult = { messages: [], deadLettered: 0, expired: 0, overLimit: false };
+      const { queueId, now, max } = request;
+      if (request.maxInflight !== undefined) {
+        const inflight = this.sql.countInflight.get(queueId, now)?.n ?? 0;
+        if (inflight >= request.maxInflight) {
+          result.overLimit = true;
+          return result;
+        }
+      }
+      const batchSize = max + 16;
+      for (;;) {
+        const rows = this.sql.candidates.all(queueId, now, batchSize);
+        for (const row of rows) {
+          const message = toMessage(row);
+          const decision = request.decide(message);
+          if (decision === 'expire') {
+            this.sql.deleteBySeq.run(row.seq);
+            result.expired += 1;
+          } else if (decision === 'dead-letter' && request.deadLetter) {
+            this.sql.moveToDeadLetter.run({
+              seq: row.seq,
+              queueId: request.deadLetter.queueId,
+              now,
+              sourceArn: request.deadLetter.sourceArn,
+            });
+            result.deadLettered += 1;
+          } else {
+            const token = request.newToken();
+            const visibleAt = now + request.visibilityMs;
+            this.sql.claim.run({ seq: row.seq, visibleAt, now, token });
+            result.messages.push({
+              ...message,
+              token,
+              visibleAt,
+              receiveCount: message.receiveCount + 1,
+              firstReceiveAt: message.firstReceiveAt ?? now,
+              receivedAt: now,
+            });
+            if (result.messages.length >= max) return result;
+          }
+        }
+        if (rows.length < batchSize) return result;
+      }
+    });
+  }
+
+  async deleteMessage(queueId: number, seq: number, token: string): Promise<'deleted' | 'stale' | 'missing'> {
+    return this.writer.run(() => {
+      const row = this.sql.messageToken.get(queueId, seq);
+      if (!row) return 'missing';
+      if (row.receipt_token !== token) return 'stale';
+      this.sql.deleteBySeq.run(seq);
+      return 'deleted';
+    });
+  }
+
+  async getMessageState(queueId: number, seq: number): Promise<(MessageState & { token: string | null }) | undefined> {
+    const row = this.sql.messageState.get(queueId, seq);
+    if (!row) return undefined;
+    return {
+      sentAt: row.sent_at,
+      visibleAt: row.visible_at,
+      receiveCount: row.receive_count,
+      receivedAt: row.received_at,
+      token: row.receipt_token,
+    };
+  }
+
+  async setVisibility(queueId: number, seq: number, token: string, visibleAt: number): Promise<boolean> {
+    return this.writer.run(() => this.sql.setVisibility.run(visibleAt, queueId, seq, token).changes === 1);
+  }
+
+  async purgeQueue(queueId: number, now: number): Promise<void> {
+    await this.writer.run(() => {
+      this.sql.purge.run(queueId, now);
+      this.sql.markPurged.run(now, queueId);
+    });
+  }
+
+  async deleteExpired(queueId: number, sentBefore: number, limit: number): Promise<number> {
+    return this.writer.run(() => this.sql.deleteExpired.run(queueId, sentBefore, limit).changes);
+  }
+
+  async counts(queueId: number, now: number): Promise<QueueCounts> {
+    const visible = this.sql.countVisible.get(queueId, now)?.n ?? 0;
+    const invisible = this.sql.countInvisible.get(queueId, now);
+    return {
+      visible,
+      inFlight: invisible?.inflight ?? 0,
+      delayed: invisible?.delayed ?? 0,
+      oldestSentAt: this.sql.oldest.get(queueId)?.t ?? null,
+    };
+  }
+
+  async nextVisibleAt(queueId: number, now: number): Promise<number | undefined> {
+    return this.sql.nextVisible.get(queueId, now)?.t ?? undefined;
+  }
+
+  async close(): Promise<void> {
+    this.writer.close();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}
