@@ -48,8 +48,9 @@ export function parseLimitOverrides(entries: readonly string[], base: Limits = {
     if (!(LIMIT_NAMES as string[]).includes(name)) {
       throw new Error(`unknown limit "${name}"; known limits: ${LIMIT_NAMES.join(', ')}`);
     }
-    const value = Number(entry.slice(eq + 1));
-    if (eq < 0 || !Number.isInteger(value) || value < 0) {
+    const text = entry.slice(eq + 1);
+    const value = Number(text);
+    if (eq < 0 || !/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
       throw new Error(`limit "${name}" needs a non-negative integer value, as in ${name}=10`);
     }
     limits[name as keyof Limits] = value;

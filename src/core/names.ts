@@ -68,7 +68,11 @@ export function parseQueueUrlPath(pathOrUrl: string): ParsedQueueUrl | undefined
   }
   const segments = path.split('/').filter((s) => s.length > 0);
   if (segments.length < 2) return undefined;
-  const name = decodeURIComponent(segments[segments.length - 1] as string);
-  const accountId = decodeURIComponent(segments[segments.length - 2] as string);
-  return { accountId, name };
+  try {
+    const name = decodeURIComponent(segments[segments.length - 1] as string);
+    const accountId = decodeURIComponent(segments[segments.length - 2] as string);
+    return { accountId, name };
+  } catch {
+    return undefined;
+  }
 }

@@ -30,10 +30,16 @@ export function decodeReceiptHandle(raw: string): ReceiptHandle {
   if (raw.length === 0 || raw.length > 1024 || !/^[A-Za-z0-9+/=_-]+$/.test(raw)) throw invalidReceiptHandle(raw);
   const parts = Buffer.from(raw, 'base64').toString('utf8').split(':');
   if (parts.length !== 4 || parts[0] !== PREFIX) throw invalidReceiptHandle(raw);
-  const queueId = Number(parts[1]);
-  const seq = Number(parts[2]);
-  const token = parts[3] as string;
-  if (!Number.isSafeInteger(queueId) || !Number.isSafeInteger(seq) || !/^[0-9a-f]{24}$/.test(token)) {
+  const [, queueText = '', seqText = '', token = ''] = parts;
+  const queueId = Number(queueText);
+  const seq = Number(seqText);
+  if (
+    !/^(0|[1-9]\d*)$/.test(queueText) ||
+    !/^(0|[1-9]\d*)$/.test(seqText) ||
+    !Number.isSafeInteger(queueId) ||
+    !Number.isSafeInteger(seq) ||
+    !/^[0-9a-f]{24}$/.test(token)
+  ) {
     throw invalidReceiptHandle(raw);
   }
   return { queueId, seq, token };

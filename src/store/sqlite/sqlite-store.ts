@@ -107,7 +107,12 @@ export class SqliteStore implements Store {
     this.db.pragma(`synchronous = ${options.durability === 'relaxed' ? 'NORMAL' : 'FULL'}`);
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    this.schemaVersion = migrate(this.db);
+    try {
+      this.schemaVersion = migrate(this.db);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     this.writer = new GroupCommitter(this.db);
     const db = this.db;
     this.sql = {
@@ -139,8 +144,9 @@ export class SqliteStore implements Store {
         `INSERT INTO messages (queue_id, message_id, body, attributes, trace_header, sender_id, sent_at, visible_at)
          VALUES (@queueId, @messageId, @body, @attributes, @traceHeader, @senderId, @sentAt, @visibleAt)`,
       ),
-      candidates: db.prepare<[number, number, number], MessageRow>(
-        'SELECT * FROM messages WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?',
+      candidates: db.prepare<[number, number, number, number, number, number], MessageRow>(
+        `SELECT * FROM messages WHERE queue_id = ? AND visible_at >= ? AND visible_at <= ?
+         AND (visible_at > ? OR seq > ?) ORDER BY visible_at, seq LIMIT ?`,
       ),
       claim: db.prepare(
         `UPDATE messages SET visible_at = @visibleAt, receive_count = receive_count + 1,
@@ -280,10 +286,17 @@ export class SqliteStore implements Store {
           return result;
         }
       }
+      // Page forward by (visible_at, seq). A message claimed with a zero visibility timeout becomes visible
+      // again at `now`, inside the range still ahead, so `seen` keeps one claim from taking it twice.
+      const seen = new Set<number>();
+      let cursor = { visibleAt: Number.MIN_SAFE_INTEGER, seq: 0 };
       const batchSize = max + 16;
       for (;;) {
-        const rows = this.sql.candidates.all(queueId, now, batchSize);
+        const rows = this.sql.candidates.all(queueId, cursor.visibleAt, now, cursor.visibleAt, cursor.seq, batchSize);
         for (const row of rows) {
+          cursor = { visibleAt: row.visible_at, seq: row.seq };
+          if (seen.has(row.seq)) continue;
+          seen.add(row.seq);
           const message = toMessage(row);
           const decision = request.decide(message);
           if (decision === 'expire') {

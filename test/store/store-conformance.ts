@@ -1,0 +1,792 @@
+/**
+ * Behaviour every storage engine must show. Each test gets a fresh store from `makeStore` and closes it.
+ * Only the `Store` port is used here, so a PostgreSQL engine can run the same suite.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { MessageAttributes } from '../../src/core/message.js';
+import type { ClaimDecision } from '../../src/core/receive-rules.js';
+import type { ClaimRequest, NewMessage, NewQueue, QueueRecord, Store, StoredMessage } from '../../src/store/types.js';
+
+const ACCOUNT = '000000000000';
+const OTHER_ACCOUNT = '111111111111';
+const T0 = Date.UTC(2026, 0, 1);
+const SOURCE_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT}:source`;
+
+function newQueue(name: string, overrides: Partial<NewQueue> = {}): NewQueue {
+  return { accountId: ACCOUNT, name, attributes: { VisibilityTimeout: '30' }, tags: {}, now: T0, ...overrides };
+}
+
+let messageCounter = 0;
+function newMessage(overrides: Partial<NewMessage> = {}): NewMessage {
+  messageCounter += 1;
+  return {
+    messageId: `00000000-0000-4000-8000-${String(messageCounter).padStart(12, '0')}`,
+    body: `body-${messageCounter}`,
+    attributes: {},
+    senderId: 'AKIDTEST',
+    sentAt: T0,
+    visibleAt: T0,
+    ...overrides,
+  };
+}
+
+let tokenCounter = 0;
+const newToken = () => {
+  tokenCounter += 1;
+  return `token${String(tokenCounter).padStart(19, '0')}`;
+};
+
+function claimRequest(queueId: number, overrides: Partial<ClaimRequest> = {}): ClaimRequest {
+  return {
+    queueId,
+    now: T0,
+    max: 10,
+    visibilityMs: 30_000,
+    newToken,
+    decide: () => 'deliver',
+    ...overrides,
+  };
+}
+
+export function storeConformance(name: string, makeStore: () => Promise<Store> | Store): void {
+  /** Runs `fn` on a fresh store and always closes it. */
+  async function withStore(fn: (store: Store) => Promise<void>): Promise<void> {
+    const store = await makeStore();
+    try {
+      await fn(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  async function makeQueue(store: Store, queueName = 'q', overrides: Partial<NewQueue> = {}): Promise<QueueRecord> {
+    const { queue, created } = await store.createQueue(newQueue(queueName, overrides));
+    assert.equal(created, true);
+    return queue;
+  }
+
+  async function claimAll(store: Store, queueId: number, now: number, visibilityMs = 30_000) {
+    return store.claimMessages(claimRequest(queueId, { now, max: 1000, visibilityMs }));
+  }
+
+  describe(`Store conformance: ${name}`, () => {
+    describe('queues', () => {
+      test('createQueue creates once and then returns the live queue unchanged', () =>
+        withStore(async (store) => {
+          const first = await store.createQueue(
+            newQueue('orders', { attributes: { DelaySeconds: '5' }, tags: { team: 'a' }, now: T0 + 5 }),
+          );
+          assert.equal(first.created, true);
+          assert.equal(first.queue.accountId, ACCOUNT);
+          assert.equal(first.queue.name, 'orders');
+          assert.deepEqual(first.queue.attributes, { DelaySeconds: '5' });
+          assert.deepEqual(first.queue.tags, { team: 'a' });
+          assert.equal(first.queue.createdAt, T0 + 5);
+          assert.equal(first.queue.lastModifiedAt, T0 + 5);
+          assert.equal(first.queue.lastPurgedAt, null);
+
+          const second = await store.createQueue(
+            newQueue('orders', { attributes: { DelaySeconds: '9' }, tags: {}, now: T0 + 100 }),
+          );
+          assert.equal(second.created, false);
+          assert.deepEqual(second.queue, first.queue);
+        }));
+
+      test('the same name in another account is another queue', () =>
+        withStore(async (store) => {
+          const a = await makeQueue(store, 'shared');
+          const b = await makeQueue(store, 'shared', { accountId: OTHER_ACCOUNT });
+          assert.notEqual(a.id, b.id);
+          assert.equal((await store.getQueue(OTHER_ACCOUNT, 'shared'))?.id, b.id);
+          assert.equal((await store.getQueue(ACCOUNT, 'shared'))?.id, a.id);
+        }));
+
+      test('getQueue and getQueueById', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'lookup', { tags: { k: 'v' } });
+          assert.deepEqual(await store.getQueue(ACCOUNT, 'lookup'), q);
+          assert.deepEqual(await store.getQueueById(q.id), q);
+          assert.equal(await store.getQueue(ACCOUNT, 'missing'), undefined);
+          assert.equal(await store.getQueue(OTHER_ACCOUNT, 'lookup'), undefined);
+          assert.equal(await store.getQueue(ACCOUNT, 'LOOKUP'), undefined);
+          assert.equal(await store.getQueueById(q.id + 1000), undefined);
+        }));
+
+      test('listQueues: ordered by name, by prefix, after a name, limited, per account', () =>
+        withStore(async (store) => {
+          for (const n of ['b', 'a', 'c', 'ab', 'other', 'Zed', 'a_2']) await makeQueue(store, n);
+          await makeQueue(store, 'a-foreign', { accountId: OTHER_ACCOUNT });
+          const names = async (options: { prefix?: string; afterName?: string; limit: number }) =>
+            (await store.listQueues(ACCOUNT, options)).map((q) => q.name);
+
+          assert.deepEqual(await names({ limit: 100 }), ['Zed', 'a', 'a_2', 'ab', 'b', 'c', 'other']);
+          assert.deepEqual(await names({ prefix: 'a', limit: 100 }), ['a', 'a_2', 'ab']);
+          assert.deepEqual(await names({ prefix: 'A', limit: 100 }), [], 'prefixes are case-sensitive');
+          assert.deepEqual(await names({ prefix: 'a_', limit: 100 }), ['a_2'], '_ is not a wildcard');
+          assert.deepEqual(await names({ afterName: 'ab', limit: 100 }), ['b', 'c', 'other']);
+          assert.deepEqual(await names({ prefix: 'a', afterName: 'a', limit: 100 }), ['a_2', 'ab']);
+          assert.deepEqual(await names({ limit: 2 }), ['Zed', 'a']);
+          assert.deepEqual(await names({ afterName: 'a', limit: 2 }), ['a_2', 'ab']);
+          assert.deepEqual(await names({ prefix: 'zz', limit: 10 }), []);
+          assert.deepEqual(
+            (await store.listQueues(OTHER_ACCOUNT, { limit: 10 })).map((q) => q.name),
+            ['a-foreign'],
+          );
+        }));
+
+      test('allQueues lists live queues of every account', () =>
+        withStore(async (store) => {
+          const a = await makeQueue(store, 'one');
+          const b = await makeQueue(store, 'two', { accountId: OTHER_ACCOUNT });
+          const c = await makeQueue(store, 'three');
+          await store.deleteQueue(c.id, T0 + 1);
+          const ids = (await store.allQueues()).map((q) => q.id).sort((x, y) => x - y);
+          assert.deepEqual(
+            ids,
+            [a.id, b.id].sort((x, y) => x - y),
+          );
+        }));
+
+      test('updateQueue: an attribute change bumps lastModifiedAt', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'upd', { tags: { keep: 'me' } });
+          const updated = await store.updateQueue(q.id, { attributes: { VisibilityTimeout: '60' }, now: T0 + 1000 });
+          assert.deepEqual(updated.attributes, { VisibilityTimeout: '60' });
+          assert.deepEqual(updated.tags, { keep: 'me' });
+          assert.equal(updated.lastModifiedAt, T0 + 1000);
+          assert.equal(updated.createdAt, T0);
+          assert.deepEqual(await store.getQueueById(q.id), updated);
+        }));
+
+      test('updateQueue: a tags-only change keeps attributes and lastModifiedAt', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'tagged', { tags: { a: '1' } });
+          const updated = await store.updateQueue(q.id, { tags: { b: '2' }, now: T0 + 5000 });
+          assert.deepEqual(updated.tags, { b: '2' });
+          assert.deepEqual(updated.attributes, q.attributes);
+          assert.equal(updated.lastModifiedAt, T0);
+          assert.deepEqual(await store.getQueueById(q.id), updated);
+        }));
+
+      test('updateQueue on a missing queue rejects', () =>
+        withStore(async (store) => {
+          await assert.rejects(store.updateQueue(424242, { attributes: {}, now: T0 }));
+        }));
+
+      test('deleteQueue removes the queue and its messages and records when', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'doomed');
+          const keep = await makeQueue(store, 'keeper');
+          await store.appendMessages(q.id, [newMessage(), newMessage()]);
+          await store.appendMessages(keep.id, [newMessage()]);
+          assert.equal(await store.lastDeletedAt(ACCOUNT, 'doomed'), undefined);
+
+          await store.deleteQueue(q.id, T0 + 777);
+          assert.equal(await store.getQueue(ACCOUNT, 'doomed'), undefined);
+          assert.equal(await store.getQueueById(q.id), undefined);
+          assert.equal(await store.lastDeletedAt(ACCOUNT, 'doomed'), T0 + 777);
+          assert.equal(await store.lastDeletedAt(OTHER_ACCOUNT, 'doomed'), undefined);
+          assert.deepEqual(await store.counts(q.id, T0 + 1000), {
+            visible: 0,
+            inFlight: 0,
+            delayed: 0,
+            oldestSentAt: null,
+          });
+          assert.equal((await claimAll(store, q.id, T0 + 1000)).messages.length, 0);
+          assert.equal((await store.counts(keep.id, T0 + 1000)).visible, 1, 'other queues keep their messages');
+
+          // A re-created queue of that name starts empty, and the deletion time is remembered afresh.
+          const again = await makeQueue(store, 'doomed', { now: T0 + 100_000 });
+          assert.equal((await store.counts(again.id, T0 + 100_000)).visible, 0);
+          await store.deleteQueue(again.id, T0 + 200_000);
+          assert.equal(await store.lastDeletedAt(ACCOUNT, 'doomed'), T0 + 200_000);
+        }));
+    });
+
+    describe('messages: append and claim', () => {
+      test('claims the earliest visible first, ties in append order', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [
+            newMessage({ body: 'late', visibleAt: T0 + 20 }),
+            newMessage({ body: 'middle', visibleAt: T0 + 10 }),
+            newMessage({ body: 'early-1', visibleAt: T0 }),
+          ]);
+          await store.appendMessages(q.id, [newMessage({ body: 'early-2', visibleAt: T0 })]);
+          const result = await store.claimMessages(claimRequest(q.id, { now: T0 + 100 }));
+          assert.deepEqual(
+            result.messages.map((m) => m.body),
+            ['early-1', 'early-2', 'middle', 'late'],
+          );
+          assert.equal(result.expired, 0);
+          assert.equal(result.deadLettered, 0);
+          assert.equal(result.overLimit, false);
+        }));
+
+      test('respects max and hides what it claimed', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(
+            q.id,
+            Array.from({ length: 5 }, (_, i) => newMessage({ body: `m${i}` })),
+          );
+          const first = await store.claimMessages(claimRequest(q.id, { max: 2 }));
+          assert.deepEqual(
+            first.messages.map((m) => m.body),
+            ['m0', 'm1'],
+          );
+          const second = await store.claimMessages(claimRequest(q.id, { max: 2 }));
+          assert.deepEqual(
+            second.messages.map((m) => m.body),
+            ['m2', 'm3'],
+          );
+          const third = await store.claimMessages(claimRequest(q.id, { max: 10 }));
+          assert.deepEqual(
+            third.messages.map((m) => m.body),
+            ['m4'],
+          );
+          assert.equal((await store.claimMessages(claimRequest(q.id))).messages.length, 0);
+        }));
+
+      test('a claim keeps the stored fields and sets token, counts and times', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          const attributes: MessageAttributes = {
+            s: { DataType: 'String', StringValue: 'v' },
+            b: { DataType: 'Binary', BinaryValue: Buffer.from('bin').toString('base64') },
+            n: { DataType: 'Number.int', StringValue: '42' },
+          };
+          const sent = newMessage({ attributes, traceHeader: 'Root=1-abc', sentAt: T0 - 50, visibleAt: T0 - 10 });
+          await store.appendMessages(q.id, [sent]);
+          const tokens: string[] = [];
+          const result = await store.claimMessages(
+            claimRequest(q.id, {
+              now: T0,
+              visibilityMs: 30_000,
+              newToken: () => {
+                const t = newToken();
+                tokens.push(t);
+                return t;
+              },
+            }),
+          );
+          assert.equal(result.messages.length, 1);
+          const m = result.messages[0] as StoredMessage & { token: string };
+          assert.equal(m.messageId, sent.messageId);
+          assert.equal(m.body, sent.body);
+          assert.deepEqual(m.attributes, attributes);
+          assert.equal(m.traceHeader, 'Root=1-abc');
+          assert.equal(m.senderId, 'AKIDTEST');
+          assert.equal(m.sentAt, T0 - 50);
+          assert.equal(typeof m.seq, 'number');
+          assert.deepEqual(tokens, [m.token]);
+          assert.equal(m.receiveCount, 1);
+          assert.equal(m.firstReceiveAt, T0);
+          assert.equal(m.receivedAt, T0);
+          assert.equal(m.visibleAt, T0 + 30_000);
+          assert.equal(m.deadLetterSourceArn, undefined);
+        }));
+
+      test('a message without attributes comes back with an empty map and no trace header', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [newMessage()]);
+          const [m] = (await claimAll(store, q.id, T0)).messages;
+          assert.deepEqual(m?.attributes, {});
+          assert.equal(m?.traceHeader, undefined);
+        }));
+
+      test('a re-claim after the visibility timeout issues a new token and counts the receive', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [newMessage()]);
+          const [first] = (await claimAll(store, q.id, T0, 30_000)).messages;
+          assert.ok(first);
+          assert.equal((await claimAll(store, q.id, T0 + 29_999)).messages.length, 0, 'still in flight');
+          const [second] = (await claimAll(store, q.id, T0 + 30_000, 10_000)).messages;
+          assert.ok(second);
+          assert.equal(second.seq, first.seq);
+          assert.notEqual(second.token, first.token);
+          assert.equal(second.receiveCount, 2);
+          assert.equal(second.firstReceiveAt, T0);
+          assert.equal(second.receivedAt, T0 + 30_000);
+          assert.equal(second.visibleAt, T0 + 40_000);
+          const state = await store.getMessageState(q.id, second.seq);
+          assert.equal(state?.token, second.token);
+          assert.equal(state?.receiveCount, 2);
+        }));
+
+      test('every claimed message gets its own token', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(
+            q.id,
+            Array.from({ length: 10 }, () => newMessage()),
+          );
+          const { messages } = await claimAll(store, q.id, T0);
+          assert.equal(messages.length, 10);
+          assert.equal(new Set(messages.map((m) => m.token)).size, 10);
+          assert.equal(new Set(messages.map((m) => m.seq)).size, 10);
+        }));
+
+      test('a delayed message is not claimed before its visibleAt', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [newMessage({ body: 'delayed', visibleAt: T0 + 5000 })]);
+          assert.equal((await claimAll(store, q.id, T0)).messages.length, 0);
+          assert.equal((await claimAll(store, q.id, T0 + 4999)).messages.length, 0);
+          const { messages } = await claimAll(store, q.id, T0 + 5000);
+          assert.deepEqual(
+            messages.map((m) => m.body),
+            ['delayed'],
+          );
+        }));
+
+      test('claims only from the requested queue', () =>
+        withStore(async (store) => {
+          const a = await makeQueue(store, 'a');
+          const b = await makeQueue(store, 'b');
+          await store.appendMessages(a.id, [newMessage({ body: 'in-a' })]);
+          await store.appendMessages(b.id, [newMessage({ body: 'in-b' })]);
+          assert.deepEqual(
+            (await claimAll(store, b.id, T0)).messages.map((m) => m.body),
+            ['in-b'],
+          );
+          assert.deepEqual(
+            (await claimAll(store, a.id, T0)).messages.map((m) => m.body),
+            ['in-a'],
+          );
+        }));
+
+      test('one claim never returns the same message twice, even with visibilityMs 0', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          // 6 live, 20 to expire, 2 live: enough expired messages that an engine reading candidates in pages
+          // needs a second page.
+          const bodies = [
+            ...Array.from({ length: 6 }, (_, i) => `live-${i}`),
+            ...Array.from({ length: 20 }, (_, i) => `old-${i}`),
+            ...Array.from({ length: 2 }, (_, i) => `live-${6 + i}`),
+          ];
+          await store.appendMessages(
+            q.id,
+            bodies.map((body) => newMessage({ body })),
+          );
+          const result = await store.claimMessages(
+            claimRequest(q.id, {
+              now: T0 + 1000,
+              max: 10,
+              visibilityMs: 0,
+              decide: (m) => (m.body.startsWith('old') ? 'expire' : 'deliver'),
+            }),
+          );
+          const ids = result.messages.map((m) => m.messageId);
+          assert.equal(new Set(ids).size, ids.length, `duplicates in ${result.messages.map((m) => m.body).join(',')}`);
+          assert.equal(result.messages.length, 8);
+          assert.equal(result.expired, 20);
+          for (const m of result.messages) assert.equal(m.receiveCount, 1, m.body);
+        }));
+    });
+
+    describe('messages: the decide callback', () => {
+      test('sees each candidate as stored', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [newMessage({ body: 'seen', sentAt: T0 - 7 })]);
+          const seen: StoredMessage[] = [];
+          await store.claimMessages(
+            claimRequest(q.id, {
+              decide: (m) => {
+                seen.push(m);
+                return 'deliver';
+              },
+            }),
+          );
+          assert.equal(seen.length, 1);
+          assert.equal(seen[0]?.body, 'seen');
+          assert.equal(seen[0]?.sentAt, T0 - 7);
+          assert.equal(seen[0]?.receiveCount, 0);
+          assert.equal(seen[0]?.firstReceiveAt, null);
+        }));
+
+      test('expire deletes the message', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [newMessage({ body: 'gone' })]);
+          const [probe] = (await claimAll(store, q.id, T0, 0)).messages;
+          assert.ok(probe);
+          const result = await store.claimMessages(claimRequest(q.id, { now: T0 + 1, decide: () => 'expire' }));
+          assert.equal(result.messages.length, 0);
+          assert.equal(result.expired, 1);
+          assert.equal(await store.getMessageState(q.id, probe.seq), undefined);
+          assert.deepEqual(await store.counts(q.id, T0 + 1), {
+            visible: 0,
+            inFlight: 0,
+            delayed: 0,
+            oldestSentAt: null,
+          });
+        }));
+
+      test('dead-letter moves the message to the DLQ keeping its identity and sentAt', () =>
+        withStore(async (store) => {
+          const source = await makeQueue(store, 'source');
+          const dlq = await makeQueue(store, 'dlq');
+          const attributes: MessageAttributes = { a: { DataType: 'String', StringValue: 'x' } };
+          const sent = newMessage({ body: 'poison', attributes, sentAt: T0 - 100, traceHeader: 'Root=2' });
+          await store.appendMessages(source.id, [sent]);
+
+          const result = await store.claimMessages(
+            claimRequest(source.id, {
+              now: T0 + 10,
+              decide: () => 'dead-letter',
+              deadLetter: { queueId: dlq.id, sourceArn: SOURCE_ARN },
+            }),
+          );
+          assert.equal(result.messages.length, 0);
+          assert.equal(result.deadLettered, 1);
+          assert.equal((await store.counts(source.id, T0 + 10)).visible, 0);
+          assert.equal((await claimAll(store, source.id, T0 + 10)).messages.length, 0);
+
+          const dlqCounts = await store.counts(dlq.id, T0 + 10);
+          assert.equal(dlqCounts.visible + dlqCounts.inFlight + dlqCounts.delayed, 1);
+          assert.equal(dlqCounts.oldestSentAt, T0 - 100);
+          const [moved] = (await claimAll(store, dlq.id, T0 + 10)).messages;
+          assert.ok(moved, 'the message is receivable from the DLQ at once');
+          assert.equal(moved.messageId, sent.messageId);
+          assert.equal(moved.body, 'poison');
+          assert.deepEqual(moved.attributes, attributes);
+          assert.equal(moved.sentAt, T0 - 100);
+          assert.equal(moved.senderId, sent.senderId);
+          assert.equal(moved.traceHeader, 'Root=2');
+          assert.equal(moved.deadLetterSourceArn, SOURCE_ARN);
+        }));
+
+      test('expired and dead-lettered messages do not count toward max', () =>
+        withStore(async (store) => {
+          const source = await makeQueue(store, 'source');
+          const dlq = await makeQueue(store, 'dlq');
+          await store.appendMessages(source.id, [
+            newMessage({ body: 'expire-me' }),
+            newMessage({ body: 'dlq-me' }),
+            newMessage({ body: 'deliver-1' }),
+            newMessage({ body: 'deliver-2' }),
+          ]);
+          const decide = (m: StoredMessage): ClaimDecision =>
+            m.body === 'expire-me' ? 'expire' : m.body === 'dlq-me' ? 'dead-letter' : 'deliver';
+          const result = await store.claimMessages(
+            claimRequest(source.id, { max: 1, decide, deadLetter: { queueId: dlq.id, sourceArn: SOURCE_ARN } }),
+          );
+          assert.deepEqual(
+            result.messages.map((m) => m.body),
+            ['deliver-1'],
+          );
+          assert.equal(result.expired, 1);
+          assert.equal(result.deadLettered, 1);
+          assert.deepEqual(
+            (await claimAll(store, source.id, T0)).messages.map((m) => m.body),
+            ['deliver-2'],
+          );
+        }));
+
+      test('many expired candidates do not stop a claim from filling max', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [
+            ...Array.from({ length: 50 }, (_, i) => newMessage({ body: `old-${i}` })),
+            ...Array.from({ length: 3 }, (_, i) => newMessage({ body: `new-${i}` })),
+          ]);
+          const result = await store.claimMessages(
+            claimRequest(q.id, { max: 3, decide: (m) => (m.body.startsWith('old') ? 'expire' : 'deliver') }),
+          );
+          assert.deepEqual(
+            result.messages.map((m) => m.body),
+            ['new-0', 'new-1', 'new-2'],
+          );
+          assert.equal(result.expired, 50);
+        }));
+    });
+
+    describe('messages: in-flight limit', () => {
+      test('maxInflight reached gives overLimit and claims nothing', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(
+            q.id,
+            Array.from({ length: 4 }, () => newMessage()),
+          );
+          const first = await store.claimMessages(claimRequest(q.id, { max: 2, maxInflight: 2 }));
+          assert.equal(first.messages.length, 2);
+          assert.equal(first.overLimit, false);
+
+          const blocked = await store.claimMessages(claimRequest(q.id, { max: 2, maxInflight: 2 }));
+          assert.equal(blocked.overLimit, true);
+          assert.equal(blocked.messages.length, 0);
+          assert.equal((await store.counts(q.id, T0)).visible, 2, 'nothing was claimed');
+
+          const allowed = await store.claimMessages(claimRequest(q.id, { max: 1, maxInflight: 3 }));
+          assert.equal(allowed.overLimit, false);
+          assert.equal(allowed.messages.length, 1);
+
+          // Once the in-flight messages become visible again they no longer count.
+          const later = await store.claimMessages(claimRequest(q.id, { now: T0 + 30_000, max: 1, maxInflight: 1 }));
+          assert.equal(later.overLimit, false);
+          assert.equal(later.messages.length, 1);
+        }));
+
+      test('delayed messages do not count as in flight', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [newMessage({ visibleAt: T0 + 60_000 }), newMessage()]);
+          const result = await store.claimMessages(claimRequest(q.id, { maxInflight: 1 }));
+          assert.equal(result.overLimit, false);
+          assert.equal(result.messages.length, 1);
+        }));
+    });
+
+    describe('messages: delete, state and visibility', () => {
+      test('deleteMessage: deleted with the current token, then missing', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [newMessage()]);
+          const [m] = (await claimAll(store, q.id, T0)).messages;
+          assert.ok(m);
+          assert.equal(await store.deleteMessage(q.id, m.seq, m.token), 'deleted');
+          assert.equal(await store.getMessageState(q.id, m.seq), undefined);
+          assert.equal(await store.deleteMessage(q.id, m.seq, m.token), 'missing');
+        }));
+
+      test('deleteMessage: an older token is stale and leaves the message', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [newMessage()]);
+          const [first] = (await claimAll(store, q.id, T0, 0)).messages;
+          const [second] = (await claimAll(store, q.id, T0, 30_000)).messages;
+          assert.ok(first && second);
+          assert.equal(await store.deleteMessage(q.id, first.seq, first.token), 'stale');
+          assert.equal((await store.getMessageState(q.id, first.seq))?.token, second.token);
+          assert.equal(await store.deleteMessage(q.id, second.seq, second.token), 'deleted');
+        }));
+
+      test('deleteMessage: another queue or an unknown seq is missing', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q');
+          const other = await makeQueue(store, 'other');
+          await store.appendMessages(q.id, [newMessage()]);
+          const [m] = (await claimAll(store, q.id, T0)).messages;
+          assert.ok(m);
+          assert.equal(await store.deleteMessage(other.id, m.seq, m.token), 'missing');
+          assert.equal(await store.deleteMessage(q.id, m.seq + 1000, m.token), 'missing');
+          assert.equal((await store.getMessageState(q.id, m.seq))?.token, m.token, 'still there');
+        }));
+
+      test('getMessageState reflects appends and claims', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [newMessage({ sentAt: T0 - 5, visibleAt: T0 + 5 })]);
+          const [m] = (await claimAll(store, q.id, T0 + 5, 1000)).messages;
+          assert.ok(m);
+          assert.deepEqual(await store.getMessageState(q.id, m.seq), {
+            sentAt: T0 - 5,
+            visibleAt: T0 + 1005,
+            receiveCount: 1,
+            receivedAt: T0 + 5,
+            token: m.token,
+          });
+          assert.equal(await store.getMessageState(q.id + 1, m.seq), undefined);
+          assert.equal(await store.getMessageState(q.id, m.seq + 999), undefined);
+        }));
+
+      test('a message never received has no token: its state shows none and any token is stale', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [newMessage()]);
+          const [first] = (await claimAll(store, q.id, T0)).messages;
+          assert.ok(first);
+          await store.appendMessages(q.id, [newMessage({ sentAt: T0 + 20, visibleAt: T0 + 50 })]);
+          // Assumes only that a later append gets a larger seq (seqs are never reused).
+          const found = await findUnreceived(store, q.id, first.seq);
+          assert.ok(found, 'the second message has a seq above the first');
+          assert.deepEqual(found.state, {
+            sentAt: T0 + 20,
+            visibleAt: T0 + 50,
+            receiveCount: 0,
+            receivedAt: null,
+            token: null,
+          });
+          assert.equal(await store.deleteMessage(q.id, found.seq, first.token), 'stale');
+          assert.equal(await store.setVisibility(q.id, found.seq, first.token, T0), false);
+          assert.equal((await store.getMessageState(q.id, found.seq))?.visibleAt, T0 + 50);
+        }));
+
+      test('setVisibility applies only with the current token', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [newMessage()]);
+          const [first] = (await claimAll(store, q.id, T0, 0)).messages;
+          const [second] = (await claimAll(store, q.id, T0, 30_000)).messages;
+          assert.ok(first && second);
+          assert.equal(await store.setVisibility(q.id, first.seq, first.token, T0 + 1), false);
+          assert.equal((await store.getMessageState(q.id, first.seq))?.visibleAt, T0 + 30_000);
+          assert.equal(await store.setVisibility(q.id, second.seq, second.token, T0 + 99_000), true);
+          assert.equal((await store.getMessageState(q.id, second.seq))?.visibleAt, T0 + 99_000);
+          assert.equal(await store.setVisibility(q.id, second.seq + 1000, second.token, T0), false);
+          assert.equal(await store.setVisibility(q.id + 1000, second.seq, second.token, T0), false);
+          // Visible again at once: the next claim at T0 takes it.
+          assert.equal(await store.setVisibility(q.id, second.seq, second.token, T0), true);
+          assert.equal((await claimAll(store, q.id, T0)).messages.length, 1);
+        }));
+    });
+
+    describe('purge, expiry, counts', () => {
+      test('purgeQueue deletes messages sent at or before now and records lastPurgedAt', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'p');
+          const other = await makeQueue(store, 'other');
+          await store.appendMessages(q.id, [
+            newMessage({ body: 'before', sentAt: T0 }),
+            newMessage({ body: 'at', sentAt: T0 + 1000 }),
+            newMessage({ body: 'after', sentAt: T0 + 2000, visibleAt: T0 + 2000 }),
+          ]);
+          await store.appendMessages(other.id, [newMessage()]);
+          await store.purgeQueue(q.id, T0 + 1000);
+          assert.equal((await store.getQueueById(q.id))?.lastPurgedAt, T0 + 1000);
+          assert.equal((await store.getQueueById(other.id))?.lastPurgedAt, null);
+          assert.deepEqual(
+            (await claimAll(store, q.id, T0 + 2000)).messages.map((m) => m.body),
+            ['after'],
+          );
+          assert.equal((await store.counts(other.id, T0)).visible, 1);
+        }));
+
+      test('purgeQueue removes in-flight and delayed messages too', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(q.id, [newMessage(), newMessage({ visibleAt: T0 + 60_000 })]);
+          await claimAll(store, q.id, T0);
+          await store.purgeQueue(q.id, T0 + 1);
+          assert.deepEqual(await store.counts(q.id, T0 + 1), {
+            visible: 0,
+            inFlight: 0,
+            delayed: 0,
+            oldestSentAt: null,
+          });
+        }));
+
+      test('deleteExpired deletes messages sent strictly before, up to a limit, in one queue', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'e');
+          const other = await makeQueue(store, 'other');
+          await store.appendMessages(
+            q.id,
+            [0, 1, 2, 3, 4].map((i) => newMessage({ body: `m${i}`, sentAt: T0 + i })),
+          );
+          await store.appendMessages(other.id, [newMessage({ sentAt: T0 })]);
+          assert.equal(await store.deleteExpired(q.id, T0 + 2, 100), 2);
+          assert.equal(await store.deleteExpired(q.id, T0 + 2, 100), 0);
+          assert.equal(await store.deleteExpired(q.id, T0 + 100, 1), 1);
+          assert.deepEqual(
+            (await claimAll(store, q.id, T0 + 100)).messages.map((m) => m.body),
+            ['m3', 'm4'],
+          );
+          assert.equal((await store.counts(other.id, T0)).visible, 1);
+        }));
+
+      test('counts: visible, in flight, delayed and the oldest sentAt', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          assert.deepEqual(await store.counts(q.id, T0), { visible: 0, inFlight: 0, delayed: 0, oldestSentAt: null });
+          await store.appendMessages(q.id, [
+            newMessage({ body: 'inflight', sentAt: T0 - 300 }),
+            newMessage({ body: 'visible-1', sentAt: T0 - 200 }),
+            newMessage({ body: 'visible-2', sentAt: T0 - 100 }),
+            newMessage({ body: 'delayed', sentAt: T0 - 50, visibleAt: T0 + 10_000 }),
+          ]);
+          await store.claimMessages(claimRequest(q.id, { max: 1, visibilityMs: 5000 }));
+          assert.deepEqual(await store.counts(q.id, T0), {
+            visible: 2,
+            inFlight: 1,
+            delayed: 1,
+            oldestSentAt: T0 - 300,
+          });
+          // The in-flight message's visibility ends at T0 + 5000.
+          assert.deepEqual(await store.counts(q.id, T0 + 5000), {
+            visible: 3,
+            inFlight: 0,
+            delayed: 1,
+            oldestSentAt: T0 - 300,
+          });
+          assert.deepEqual(await store.counts(q.id, T0 + 10_000), {
+            visible: 4,
+            inFlight: 0,
+            delayed: 0,
+            oldestSentAt: T0 - 300,
+          });
+        }));
+
+      test('nextVisibleAt is the earliest visibleAt strictly after now', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          assert.equal(await store.nextVisibleAt(q.id, T0), undefined);
+          await store.appendMessages(q.id, [
+            newMessage({ body: 'now' }),
+            newMessage({ body: 'delayed', visibleAt: T0 + 5000 }),
+          ]);
+          assert.equal(await store.nextVisibleAt(q.id, T0), T0 + 5000);
+          await store.claimMessages(claimRequest(q.id, { max: 1, visibilityMs: 3000 }));
+          assert.equal(await store.nextVisibleAt(q.id, T0), T0 + 3000);
+          assert.equal(await store.nextVisibleAt(q.id, T0 + 3000), T0 + 5000);
+          assert.equal(await store.nextVisibleAt(q.id, T0 + 5000), undefined);
+        }));
+    });
+
+    describe('concurrency', () => {
+      test('200 concurrent appendMessages calls all commit', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          const sent = Array.from({ length: 200 }, (_, i) => newMessage({ body: `c${i}` }));
+          await Promise.all(sent.map((m) => store.appendMessages(q.id, [m])));
+          assert.equal((await store.counts(q.id, T0)).visible, 200);
+          const { messages } = await claimAll(store, q.id, T0);
+          assert.deepEqual(new Set(messages.map((m) => m.messageId)), new Set(sent.map((m) => m.messageId)));
+        }));
+
+      test('a failing write does not roll back the writes around it', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          const before = Array.from({ length: 50 }, () => store.appendMessages(q.id, [newMessage()]));
+          const failing = store.updateQueue(987_654, { attributes: { VisibilityTimeout: '1' }, now: T0 });
+          const after = Array.from({ length: 50 }, () => store.appendMessages(q.id, [newMessage()]));
+          const outcomes = await Promise.allSettled([...before, failing, ...after]);
+          assert.equal(outcomes[50]?.status, 'rejected');
+          const others = outcomes.filter((_, i) => i !== 50);
+          assert.ok(others.every((o) => o.status === 'fulfilled'));
+          assert.equal((await store.counts(q.id, T0)).visible, 100);
+        }));
+
+      test('concurrent claims never hand out the same message twice', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          await store.appendMessages(
+            q.id,
+            Array.from({ length: 30 }, () => newMessage()),
+          );
+          const results = await Promise.all(
+            Array.from({ length: 10 }, () => store.claimMessages(claimRequest(q.id, { max: 5 }))),
+          );
+          const ids = results.flatMap((r) => r.messages.map((m) => m.messageId));
+          assert.equal(ids.length, 30);
+          assert.equal(new Set(ids).size, 30);
+        }));
+    });
+  });
+}
+
+/** The first message with a seq above `afterSeq`, probing a few seqs. */
+async function findUnreceived(store: Store, queueId: number, afterSeq: number) {
+  for (let seq = afterSeq + 1; seq < afterSeq + 100; seq++) {
+    const state = await store.getMessageState(queueId, seq);
+    if (state) return { seq, state };
+  }
+  return undefined;
+}
