@@ -16,7 +16,8 @@ function collect(value: string, previous: string[]): string[] {
 export function buildProgram(): Command {
   const program = new Command('switchyard')
     .description('AWS-compatible event routing server: SQS queues, with EventBridge and CloudWatch to come')
-    .version(VERSION);
+    .version(VERSION)
+    .addHelpText('after', "\nRun 'switchyard <command> --help' for a command's flags.");
 
   program
     .command('serve')

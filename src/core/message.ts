@@ -165,9 +165,15 @@ export interface OutgoingMessage {
 
 /**
  * Validates one message for a queue whose `MaximumMessageSize` is `maxBytes`; returns its size in bytes.
- * Error messages follow AWS's wording, since users search for them.
+ * Error messages follow AWS's wording, since users search for them; a batch entry's size error is worded
+ * differently from a single send's, as AWS does.
  */
-export function validateOutgoingMessage(message: OutgoingMessage, maxBytes: number, limits: Limits): number {
+export function validateOutgoingMessage(
+  message: OutgoingMessage,
+  maxBytes: number,
+  limits: Limits,
+  context: 'single' | 'batch' = 'single',
+): number {
   const body = message.MessageBody;
   if (body === undefined || body.length === 0) throw missingParameter('MessageBody');
   if (hasInvalidCharacters(body)) throw new AwsError('InvalidMessageContents', INVALID_CONTENTS_MESSAGE);
@@ -181,7 +187,7 @@ export function validateOutgoingMessage(message: OutgoingMessage, maxBytes: numb
   if (size > maxBytes) {
     throw new AwsError(
       'InvalidParameterValue',
-      `One or more parameters are invalid. Reason: Message must be shorter than ${maxBytes} bytes.`,
+      `One or more parameters ${context === 'batch' ? 'cannot be validated' : 'are invalid'}. Reason: Message must be shorter than ${maxBytes} bytes.`,
     );
   }
   return size;

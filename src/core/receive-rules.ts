@@ -178,11 +178,9 @@ export function renderSystemAttributes(
     AWSTraceHeader: facts.traceHeader,
     DeadLetterQueueSourceArn: facts.deadLetterSourceArn,
   };
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(all)) {
-    if (value !== undefined && wanted.has(name)) out[name] = value;
-  }
-  return out;
+  return Object.fromEntries(
+    Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined && wanted.has(entry[0])),
+  );
 }
 
 /** Filters message attributes by `MessageAttributeNames`: exact names, `All`, `.*`, or `prefix.*`. */
@@ -190,13 +188,16 @@ export function selectMessageAttributes(
   attributes: MessageAttributes,
   requested: readonly string[] | undefined,
 ): { attributes: MessageAttributes; md5: string | undefined } {
-  const out: MessageAttributes = {};
+  let out: MessageAttributes = {};
   if (requested && requested.length > 0) {
     const all = requested.includes('All') || requested.includes('.*');
     const prefixes = requested.filter((n) => n.endsWith('.*')).map((n) => n.slice(0, -1));
-    for (const [name, value] of Object.entries(attributes)) {
-      if (all || requested.includes(name) || prefixes.some((p) => name.startsWith(p))) out[name] = value;
-    }
+    // fromEntries defines own properties, so a (valid) attribute named __proto__ stays an attribute.
+    out = Object.fromEntries(
+      Object.entries(attributes).filter(
+        ([name]) => all || requested.includes(name) || prefixes.some((p) => name.startsWith(p)),
+      ),
+    );
   }
   return { attributes: out, md5: md5OfMessageAttributes(out) };
 }

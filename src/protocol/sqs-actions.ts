@@ -15,7 +15,7 @@ const strMap = z.record(z.string(), z.string());
 const strList = z.array(z.string());
 
 const attributeValue = z.object({
-  DataType: z.string().default(''),
+  DataType: str.optional(),
   StringValue: str.optional(),
   BinaryValue: str.optional(),
   StringListValues: strList.optional(),
@@ -146,7 +146,7 @@ export async function runSqsAction(
   const spec = SQS_ACTIONS[name];
   if (!spec) {
     if (NOT_YET.has(name)) throw new AwsError('UnsupportedOperation', `${name} is not supported by this server yet.`);
-    throw new AwsError('InvalidAction', `The action ${name} is not valid for this endpoint.`);
+    throw new AwsError('UnknownOperation', `The action ${name} is not valid for this endpoint.`);
   }
   const parsed = spec.schema.safeParse(input ?? {});
   if (!parsed.success) {
@@ -154,5 +154,8 @@ export async function runSqsAction(
     const where = issue?.path.length ? issue.path.join('.') : 'the request';
     throw new AwsError('InvalidParameterValue', `Invalid type for ${where}: ${issue?.message ?? 'malformed input'}.`);
   }
-  return ((await spec.call(service, ctx, parsed.data as never)) as object | undefined) ?? {};
+  // The validated input itself goes on, not zod's copy: zod rebuilds maps by assignment, which turns a
+  // member named `__proto__` (a valid attribute name) into a prototype. Required members, defaults and
+  // ranges are the service's to check.
+  return ((await spec.call(service, ctx, input as never)) as object | undefined) ?? {};
 }

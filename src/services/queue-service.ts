@@ -372,7 +372,7 @@ export class QueueService {
     const stored = [];
     for (const entry of input.Entries) {
       try {
-        const prepared = this.prepareMessage(ctx, queue, entry);
+        const prepared = this.prepareMessage(ctx, queue, entry, 'batch');
         stored.push(prepared.stored);
         Successful.push({ Id: entry.Id, ...prepared.output });
       } catch (error) {
@@ -386,7 +386,12 @@ export class QueueService {
     return { Successful, Failed };
   }
 
-  private prepareMessage(ctx: RequestContext, queue: QueueRecord, input: MessageFields) {
+  private prepareMessage(
+    ctx: RequestContext,
+    queue: QueueRecord,
+    input: MessageFields,
+    context: 'single' | 'batch' = 'single',
+  ) {
     if (input.MessageGroupId !== undefined || input.MessageDeduplicationId !== undefined) {
       // Standard queues ignore neither silently: AWS accepts MessageGroupId (fair queues) but rejects dedup ids.
       if (input.MessageDeduplicationId !== undefined) {
@@ -397,7 +402,7 @@ export class QueueService {
         );
       }
     }
-    validateOutgoingMessage(input, integerAttribute(queue.attributes, 'MaximumMessageSize'), this.limits);
+    validateOutgoingMessage(input, integerAttribute(queue.attributes, 'MaximumMessageSize'), this.limits, context);
     const now = this.clock.now();
     const delay = input.DelaySeconds ?? integerAttribute(queue.attributes, 'DelaySeconds');
     const messageId = randomUUID();
