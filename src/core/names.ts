@@ -9,12 +9,13 @@ export function isFifoName(name: string): boolean {
   return name.endsWith('.fifo');
 }
 
-export function validateQueueName(name: string): void {
-  const ok = isFifoName(name) ? FIFO_QUEUE_NAME.test(name) : QUEUE_NAME.test(name);
+/** A FIFO queue's name ends in `.fifo`; a standard queue's name has no dot at all. */
+export function validateQueueName(name: string, fifo = isFifoName(name)): void {
+  const ok = fifo ? FIFO_QUEUE_NAME.test(name) : QUEUE_NAME.test(name);
   if (!ok) {
     throw new AwsError(
       'InvalidParameterValue',
-      isFifoName(name)
+      fifo
         ? 'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.'
         : 'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length',
     );

@@ -162,7 +162,8 @@ export function validateQueueAttributes(
     if (typeof value !== 'string') throw invalidAttributeValue(name);
     if ((FIFO_ATTRIBUTES as readonly string[]).includes(name)) {
       if (!context.fifo) throw new AwsError('InvalidAttributeName', `Unknown Attribute ${name}.`);
-      throw new AwsError('UnsupportedOperation', 'FIFO queues are not supported by this server yet.');
+      out[name] = validateFifoAttribute(name, value, context.creating);
+      continue;
     }
     if (!(SETTABLE_ATTRIBUTES as readonly string[]).includes(name)) {
       throw new AwsError('InvalidAttributeName', `Unknown Attribute ${name}.`);
@@ -205,6 +206,23 @@ export function validateQueueAttributes(
     }
   }
   return out;
+}
+
+const FIFO_CHOICES: Record<string, readonly string[]> = {
+  ContentBasedDeduplication: ['true', 'false'],
+  DeduplicationScope: ['queue', 'messageGroup'],
+  FifoThroughputLimit: ['perQueue', 'perMessageGroupId'],
+};
+
+function validateFifoAttribute(name: string, value: string, creating: boolean): string {
+  if (name === 'FifoQueue') {
+    if (!creating) throw invalidAttributeValue(name, 'Modifying queue type is not supported.');
+    if (value.toLowerCase() !== 'true') throw invalidAttributeValue(name);
+    return 'true';
+  }
+  const normalised = name === 'ContentBasedDeduplication' ? value.toLowerCase() : value;
+  if (!FIFO_CHOICES[name]?.includes(normalised)) throw invalidAttributeValue(name);
+  return normalised;
 }
 
 /** Applies validated changes: empty strings delete an optional attribute. */

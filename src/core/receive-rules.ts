@@ -1,4 +1,5 @@
 import { AwsError, invalidParameter } from './errors.js';
+import { formatSequenceNumber } from './fifo-rules.js';
 import { md5OfMessageAttributes } from './md5.js';
 import type { MessageAttributes } from './message.js';
 import { ALL_ATTRIBUTE_NAMES } from './queue-attributes.js';
@@ -29,11 +30,12 @@ export interface ClaimPolicy {
  * `maxReceiveCount` times would exceed it with this receive, so it moves to the DLQ instead.
  */
 export function decideClaim(
-  message: Pick<MessageState, 'sentAt' | 'receiveCount'>,
+  message: Pick<MessageState, 'sentAt' | 'receiveCount'> & { enqueuedAt?: number | null },
   now: number,
   policy: ClaimPolicy,
 ): ClaimDecision {
-  if (now - message.sentAt >= policy.retentionMs) return 'expire';
+  // Retention counts from when the message entered this queue: its send, unless it was moved here later.
+  if (now - (message.enqueuedAt ?? message.sentAt) >= policy.retentionMs) return 'expire';
   if (policy.maxReceiveCount !== undefined && message.receiveCount >= policy.maxReceiveCount) return 'dead-letter';
   return 'deliver';
 }
@@ -163,6 +165,10 @@ export interface DeliveredMessageFacts {
   firstReceiveAt: number | null;
   traceHeader?: string | undefined;
   deadLetterSourceArn?: string | undefined;
+  groupId?: string | undefined;
+  dedupId?: string | undefined;
+  /** FIFO sequence counter. */
+  sequence?: number | undefined;
 }
 
 /** The system attributes a receive returns, as strings, in the order AWS lists them. */
@@ -175,6 +181,9 @@ export function renderSystemAttributes(
     SentTimestamp: String(facts.sentAt),
     ApproximateReceiveCount: String(facts.receiveCount),
     ApproximateFirstReceiveTimestamp: facts.firstReceiveAt === null ? undefined : String(facts.firstReceiveAt),
+    SequenceNumber: facts.sequence === undefined ? undefined : formatSequenceNumber(facts.sequence),
+    MessageDeduplicationId: facts.dedupId,
+    MessageGroupId: facts.groupId,
     AWSTraceHeader: facts.traceHeader,
     DeadLetterQueueSourceArn: facts.deadLetterSourceArn,
   };

@@ -1,7 +1,6 @@
 import { AwsError } from '../core/errors.js';
-import type { QueueService } from '../services/queue-service.js';
 import type { RequestContext } from '../services/sqs-api.js';
-import { runSqsAction } from './sqs-actions.js';
+import { runSqsAction, type SqsServices } from './sqs-actions.js';
 import type { WireResponse } from './wire.js';
 
 export const SQS_JSON_TARGET_PREFIX = 'AmazonSQS.';
@@ -11,7 +10,7 @@ export const SQS_JSON_TARGET_PREFIX = 'AmazonSQS.';
  * `x-amzn-query-error`, which current SDKs map back to the modelled exception.
  */
 export async function handleSqsJson(
-  service: QueueService,
+  services: SqsServices,
   ctx: RequestContext,
   target: string,
   body: Buffer,
@@ -32,7 +31,7 @@ export async function handleSqsJson(
   // Requests posted to a queue's own URL name their queue by the path.
   const record = input as Record<string, unknown>;
   if (record.QueueUrl === undefined && path.split('/').filter(Boolean).length >= 2) record.QueueUrl = path;
-  const output = await runSqsAction(service, ctx, action, record);
+  const output = await runSqsAction(services, ctx, action, record);
   return {
     status: 200,
     headers: { 'content-type': 'application/x-amz-json-1.0' },

@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import { AwsError } from '../core/errors.js';
+import type {
+  ListMessageMoveTasksInput,
+  MoveTaskService,
+  StartMessageMoveTaskInput,
+} from '../services/move-task-service.js';
 import type { QueueService } from '../services/queue-service.js';
 import type * as api from '../services/sqs-api.js';
 
@@ -37,14 +42,20 @@ const queueUrl = { QueueUrl: str.optional() };
 /** Entry lists tolerate `null` members as missing, and non-object members are type errors. */
 const entries = <T extends z.ZodTypeAny>(entry: T) => z.array(entry).optional();
 
+/** The services SQS actions are served by. */
+export interface SqsServices {
+  queues: QueueService;
+  moveTasks: MoveTaskService;
+}
+
 interface ActionSpec {
   schema: z.ZodType<Record<string, unknown>>;
-  call: (service: QueueService, ctx: api.RequestContext, input: never) => Promise<unknown>;
+  call: (services: SqsServices, ctx: api.RequestContext, input: never) => Promise<unknown>;
 }
 
 function action<S extends z.ZodType<Record<string, unknown>>, I>(
   schema: S,
-  call: (service: QueueService, ctx: api.RequestContext, input: I) => Promise<unknown>,
+  call: (services: SqsServices, ctx: api.RequestContext, input: I) => Promise<unknown>,
 ): ActionSpec {
   return { schema, call: call as ActionSpec['call'] };
 }
@@ -54,31 +65,31 @@ function action<S extends z.ZodType<Record<string, unknown>>, I>(
 export const SQS_ACTIONS: Record<string, ActionSpec> = {
   CreateQueue: action(
     z.object({ QueueName: str.optional(), Attributes: strMap.optional(), tags: strMap.optional() }),
-    (s, ctx, i: api.CreateQueueInput) => s.createQueue(ctx, i),
+    ({ queues }, ctx, i: api.CreateQueueInput) => queues.createQueue(ctx, i),
   ),
   GetQueueUrl: action(
     z.object({ QueueName: str.optional(), QueueOwnerAWSAccountId: str.optional() }),
-    (s, ctx, i: api.GetQueueUrlInput) => s.getQueueUrl(ctx, i),
+    ({ queues }, ctx, i: api.GetQueueUrlInput) => queues.getQueueUrl(ctx, i),
   ),
   ListQueues: action(
     z.object({ QueueNamePrefix: str.optional(), NextToken: str.optional(), MaxResults: int.optional() }),
-    (s, ctx, i: api.ListQueuesInput) => s.listQueues(ctx, i),
+    ({ queues }, ctx, i: api.ListQueuesInput) => queues.listQueues(ctx, i),
   ),
-  DeleteQueue: action(z.object(queueUrl), (s, ctx, i: api.QueueUrlInput) => s.deleteQueue(ctx, i)),
+  DeleteQueue: action(z.object(queueUrl), ({ queues }, ctx, i: api.QueueUrlInput) => queues.deleteQueue(ctx, i)),
   GetQueueAttributes: action(
     z.object({ ...queueUrl, AttributeNames: strList.optional() }),
-    (s, ctx, i: api.GetQueueAttributesInput) => s.getQueueAttributes(ctx, i),
+    ({ queues }, ctx, i: api.GetQueueAttributesInput) => queues.getQueueAttributes(ctx, i),
   ),
   SetQueueAttributes: action(
     z.object({ ...queueUrl, Attributes: strMap.optional() }),
-    (s, ctx, i: api.SetQueueAttributesInput) => s.setQueueAttributes(ctx, i),
+    ({ queues }, ctx, i: api.SetQueueAttributesInput) => queues.setQueueAttributes(ctx, i),
   ),
-  SendMessage: action(z.object({ ...queueUrl, ...messageFields }), (s, ctx, i: api.SendMessageInput) =>
-    s.sendMessage(ctx, i),
+  SendMessage: action(z.object({ ...queueUrl, ...messageFields }), ({ queues }, ctx, i: api.SendMessageInput) =>
+    queues.sendMessage(ctx, i),
   ),
   SendMessageBatch: action(
     z.object({ ...queueUrl, Entries: entries(z.object({ Id: str.optional(), ...messageFields })) }),
-    (s, ctx, i: api.SendMessageBatchInput) => s.sendMessageBatch(ctx, i),
+    ({ queues }, ctx, i: api.SendMessageBatchInput) => queues.sendMessageBatch(ctx, i),
   ),
   ReceiveMessage: action(
     z.object({
@@ -91,18 +102,19 @@ export const SQS_ACTIONS: Record<string, ActionSpec> = {
       WaitTimeSeconds: int.optional(),
       ReceiveRequestAttemptId: str.optional(),
     }),
-    (s, ctx, i: api.ReceiveMessageInput) => s.receiveMessage(ctx, i),
+    ({ queues }, ctx, i: api.ReceiveMessageInput) => queues.receiveMessage(ctx, i),
   ),
-  DeleteMessage: action(z.object({ ...queueUrl, ReceiptHandle: str.optional() }), (s, ctx, i: api.DeleteMessageInput) =>
-    s.deleteMessage(ctx, i),
+  DeleteMessage: action(
+    z.object({ ...queueUrl, ReceiptHandle: str.optional() }),
+    ({ queues }, ctx, i: api.DeleteMessageInput) => queues.deleteMessage(ctx, i),
   ),
   DeleteMessageBatch: action(
     z.object({ ...queueUrl, Entries: entries(z.object({ Id: str.optional(), ReceiptHandle: str.optional() })) }),
-    (s, ctx, i: api.DeleteMessageBatchInput) => s.deleteMessageBatch(ctx, i),
+    ({ queues }, ctx, i: api.DeleteMessageBatchInput) => queues.deleteMessageBatch(ctx, i),
   ),
   ChangeMessageVisibility: action(
     z.object({ ...queueUrl, ReceiptHandle: str.optional(), VisibilityTimeout: int.optional() }),
-    (s, ctx, i: api.ChangeMessageVisibilityInput) => s.changeMessageVisibility(ctx, i),
+    ({ queues }, ctx, i: api.ChangeMessageVisibilityInput) => queues.changeMessageVisibility(ctx, i),
   ),
   ChangeMessageVisibilityBatch: action(
     z.object({
@@ -111,41 +123,56 @@ export const SQS_ACTIONS: Record<string, ActionSpec> = {
         z.object({ Id: str.optional(), ReceiptHandle: str.optional(), VisibilityTimeout: int.optional() }),
       ),
     }),
-    (s, ctx, i: api.ChangeMessageVisibilityBatchInput) => s.changeMessageVisibilityBatch(ctx, i),
+    ({ queues }, ctx, i: api.ChangeMessageVisibilityBatchInput) => queues.changeMessageVisibilityBatch(ctx, i),
   ),
-  PurgeQueue: action(z.object(queueUrl), (s, ctx, i: api.QueueUrlInput) => s.purgeQueue(ctx, i)),
-  TagQueue: action(z.object({ ...queueUrl, Tags: strMap.optional() }), (s, ctx, i: api.TagQueueInput) =>
-    s.tagQueue(ctx, i),
+  PurgeQueue: action(z.object(queueUrl), ({ queues }, ctx, i: api.QueueUrlInput) => queues.purgeQueue(ctx, i)),
+  TagQueue: action(z.object({ ...queueUrl, Tags: strMap.optional() }), ({ queues }, ctx, i: api.TagQueueInput) =>
+    queues.tagQueue(ctx, i),
   ),
-  UntagQueue: action(z.object({ ...queueUrl, TagKeys: strList.optional() }), (s, ctx, i: api.UntagQueueInput) =>
-    s.untagQueue(ctx, i),
+  UntagQueue: action(
+    z.object({ ...queueUrl, TagKeys: strList.optional() }),
+    ({ queues }, ctx, i: api.UntagQueueInput) => queues.untagQueue(ctx, i),
   ),
-  ListQueueTags: action(z.object(queueUrl), (s, ctx, i: api.QueueUrlInput) => s.listQueueTags(ctx, i)),
+  ListQueueTags: action(z.object(queueUrl), ({ queues }, ctx, i: api.QueueUrlInput) => queues.listQueueTags(ctx, i)),
+  StartMessageMoveTask: action(
+    z.object({
+      SourceArn: str.optional(),
+      DestinationArn: str.optional(),
+      MaxNumberOfMessagesPerSecond: int.optional(),
+    }),
+    ({ moveTasks }, ctx, i: StartMessageMoveTaskInput) => moveTasks.start(ctx, i),
+  ),
+  ListMessageMoveTasks: action(
+    z.object({ SourceArn: str.optional(), MaxResults: int.optional() }),
+    ({ moveTasks }, ctx, i: ListMessageMoveTasksInput) => moveTasks.list(ctx, i),
+  ),
+  CancelMessageMoveTask: action(
+    z.object({ TaskHandle: str.optional() }),
+    ({ moveTasks }, ctx, i: { TaskHandle: string }) => moveTasks.cancel(ctx, i),
+  ),
+  AddPermission: action(
+    z.object({ ...queueUrl, Label: str.optional(), AWSAccountIds: strList.optional(), Actions: strList.optional() }),
+    ({ queues }, ctx, i: api.AddPermissionInput) => queues.addPermission(ctx, i),
+  ),
+  RemovePermission: action(
+    z.object({ ...queueUrl, Label: str.optional() }),
+    ({ queues }, ctx, i: api.RemovePermissionInput) => queues.removePermission(ctx, i),
+  ),
   ListDeadLetterSourceQueues: action(
     z.object({ ...queueUrl, NextToken: str.optional(), MaxResults: int.optional() }),
-    (s, ctx, i: api.ListDeadLetterSourceQueuesInput) => s.listDeadLetterSourceQueues(ctx, i),
+    ({ queues }, ctx, i: api.ListDeadLetterSourceQueuesInput) => queues.listDeadLetterSourceQueues(ctx, i),
   ),
 };
 
-/** Actions of the SQS API that this server does not serve yet, answered with a clear error. */
-const NOT_YET = new Set([
-  'AddPermission',
-  'RemovePermission',
-  'StartMessageMoveTask',
-  'ListMessageMoveTasks',
-  'CancelMessageMoveTask',
-]);
-
 /** Validates the input's shape and runs the action. `input` is whatever the wire decoded. */
 export async function runSqsAction(
-  service: QueueService,
+  services: SqsServices,
   ctx: api.RequestContext,
   name: string,
   input: unknown,
 ): Promise<object> {
   const spec = SQS_ACTIONS[name];
   if (!spec) {
-    if (NOT_YET.has(name)) throw new AwsError('UnsupportedOperation', `${name} is not supported by this server yet.`);
     throw new AwsError('UnknownOperation', `The action ${name} is not valid for this endpoint.`);
   }
   const parsed = spec.schema.safeParse(input ?? {});
@@ -157,5 +184,5 @@ export async function runSqsAction(
   // The validated input itself goes on, not zod's copy: zod rebuilds maps by assignment, which turns a
   // member named `__proto__` (a valid attribute name) into a prototype. Required members, defaults and
   // ranges are the service's to check.
-  return ((await spec.call(service, ctx, input as never)) as object | undefined) ?? {};
+  return ((await spec.call(services, ctx, input as never)) as object | undefined) ?? {};
 }

@@ -6,7 +6,9 @@ import pino, { type Logger } from 'pino';
 import { type Clock, systemClock } from '../core/clock.js';
 import { AwsError, isAwsError } from '../core/errors.js';
 import { handleSqsJson, SQS_JSON_TARGET_PREFIX, sqsJsonError } from '../protocol/aws-json.js';
+import { handleSqsQuery, sqsQueryError } from '../protocol/aws-query.js';
 import type { WireResponse } from '../protocol/wire.js';
+import { MoveTaskService } from '../services/move-task-service.js';
 import { QueueService } from '../services/queue-service.js';
 import type { RequestContext } from '../services/sqs-api.js';
 import { InProcessWakeups } from '../services/wakeups.js';
@@ -26,6 +28,7 @@ export interface RunningServer {
   readonly config: ServerConfig;
   readonly store: SqliteStore;
   readonly queues: QueueService;
+  readonly moveTasks: MoveTaskService;
   /** Graceful stop: refuse new connections, end long polls empty, finish requests, close the database. */
   close(): Promise<void>;
 }
@@ -42,6 +45,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const store = new SqliteStore({ dataDir: config.dataDir, durability: config.durability });
   const wakeups = new InProcessWakeups();
   const queues = new QueueService({ store, clock, limits: config.limits, wakeups });
+  const moveTasks = new MoveTaskService({ store, clock, wakeups, region: config.region });
+  const services = { queues, moveTasks };
 
   let inFlight = 0;
   let stopping = false;
@@ -76,21 +81,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ status: stopping ? 'stopping' : 'ok', version: VERSION, store: store.kind }),
       };
+    } else if (req.method === 'GET' && url.pathname === '/console/api/queues') {
+      // The operators' JSON API (the CLI's `queues`; the console builds on it).
+      const queuesOverview = await queues.describeQueues(contextFor(req, res));
+      response = {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ queues: queuesOverview }),
+      };
     } else if (req.method === 'POST' && target?.startsWith(SQS_JSON_TARGET_PREFIX)) {
       action = target.slice(SQS_JSON_TARGET_PREFIX.length);
       response = await answerSqsJson(req, res, target);
     } else if (req.method === 'POST' && target) {
       response = sqsJsonError(new AwsError('UnknownOperation', `Unknown operation ${target}.`));
     } else if (req.method === 'POST' || url.searchParams.has('Action')) {
-      response = {
-        status: 400,
-        headers: { 'content-type': 'text/xml' },
-        body:
-          '<?xml version="1.0"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error><Type>Sender</Type>' +
-          '<Code>InvalidAction</Code><Message>This server speaks the AWS JSON 1.0 protocol for SQS (X-Amz-Target: AmazonSQS.*); ' +
-          'the AWS Query protocol is not supported yet.</Message><Detail/></Error>' +
-          `<RequestId>${requestId}</RequestId></ErrorResponse>`,
-      };
+      action = url.searchParams.get('Action') ?? 'Query';
+      response = await answerSqsQuery(req, res, url, requestId);
     } else {
       response = {
         status: 404,
@@ -119,7 +125,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     try {
       const body = await readBody(req);
       return await handleSqsJson(
-        queues,
+        services,
         contextFor(req, res),
         target,
         body,
@@ -127,6 +133,26 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       );
     } catch (error) {
       return sqsJsonError(toAwsError(error));
+    }
+  }
+
+  /** AWS Query: the form in the query string and, for a form POST, in the body (which wins on a clash). */
+  async function answerSqsQuery(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    requestId: string,
+  ): Promise<WireResponse> {
+    try {
+      const body = req.method === 'GET' ? Buffer.alloc(0) : await readBody(req);
+      const params = new URLSearchParams(url.searchParams);
+      const contentType = (headerValue(req, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+      if (contentType === 'application/x-www-form-urlencoded') {
+        for (const [key, value] of new URLSearchParams(body.toString('utf8'))) params.append(key, value);
+      }
+      return await handleSqsQuery(services, contextFor(req, res), params, url.pathname, requestId);
+    } catch (error) {
+      return sqsQueryError(toAwsError(error), requestId);
     }
   }
 
@@ -156,6 +182,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     queues.sweepExpired().catch((error: unknown) => logger.error({ err: error }, 'retention sweep failed'));
   }, config.retentionSweepMs);
   sweeper.unref();
+  moveTasks.startWorker();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -178,6 +205,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       clearInterval(sweeper);
       const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       queues.stop();
+      await moveTasks.stopWorker();
       if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       server.closeAllConnections();
       await listenerClosed;
@@ -187,7 +215,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     return closing;
   };
 
-  return { url, port, config, store, queues, close };
+  return { url, port, config, store, queues, moveTasks, close };
 }
 
 function headerValue(req: http.IncomingMessage, name: string): string | undefined {

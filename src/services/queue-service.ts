@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { AwsError, invalidParameter, isAwsError, missingParameter, queueDoesNotExist } from '../core/errors.js';
+import {
+  checkFifoAttributeConsistency,
+  DEDUP_WINDOW_MS,
+  FIFO_DEFAULT_ATTRIBUTES,
+  type FifoIdentity,
+  fifoIdentity,
+  formatSequenceNumber,
+} from '../core/fifo-rules.js';
 import type { Limits } from '../core/limits.js';
 import { md5OfBody, md5OfMessageAttributes } from '../core/md5.js';
 import { attributesSize, validateOutgoingMessage } from '../core/message.js';
 import {
-  isFifoName,
   isValidAccountId,
   isValidBatchEntryId,
   parseQueueArn,
@@ -25,6 +32,7 @@ import {
   resolveRequestedAttributes,
   validateQueueAttributes,
 } from '../core/queue-attributes.js';
+import { addPolicyStatement, removePolicyStatement } from '../core/queue-policy.js';
 import {
   decodeReceiptHandle,
   encodeReceiptHandle,
@@ -41,8 +49,9 @@ import {
   staleHandleForVisibility,
 } from '../core/receive-rules.js';
 import { validateTagKeys, validateTags } from '../core/tags.js';
-import type { QueueRecord, Store } from '../store/types.js';
+import type { AppendResult, NewMessage, QueueRecord, Store } from '../store/types.js';
 import type {
+  AddPermissionInput,
   BatchOutput,
   BatchResultErrorEntry,
   ChangeMessageVisibilityBatchInput,
@@ -58,6 +67,7 @@ import type {
   QueueUrlInput,
   ReceivedMessage,
   ReceiveMessageInput,
+  RemovePermissionInput,
   RequestContext,
   SendMessageBatchInput,
   SendMessageInput,
@@ -75,7 +85,24 @@ export interface QueueServiceOptions {
   wakeups: WakeupSignal;
 }
 
-const FIFO_NOT_YET = 'FIFO queues are not supported by this server yet.';
+export interface QueueOverview {
+  name: string;
+  url: string;
+  arn: string;
+  fifo: boolean;
+  visible: number;
+  inFlight: number;
+  delayed: number;
+  /** Seconds since the oldest message still in the queue was sent; null when empty. */
+  oldestMessageAgeSeconds: number | null;
+  /** Name (or ARN, if it is gone) of this queue's dead-letter queue. */
+  deadLetterQueue: string | null;
+  maxReceiveCount: number | null;
+  /** Queues that dead-letter into this one. */
+  deadLetterSources: string[];
+}
+
+const isFifo = (queue: Pick<QueueRecord, 'attributes'>): boolean => queue.attributes.FifoQueue === 'true';
 
 /**
  * The SQS application service: resolves queues, asks `core` for every decision and applies them through
@@ -123,15 +150,14 @@ export class QueueService {
   async createQueue(ctx: RequestContext, input: CreateQueueInput): Promise<{ QueueUrl: string }> {
     const name = input.QueueName;
     if (name === undefined || name === '') throw missingParameter('QueueName');
-    validateQueueName(name);
-    const fifo = isFifoName(name) || input.Attributes?.FifoQueue !== undefined;
-    if (isFifoName(name) || input.Attributes?.FifoQueue?.toLowerCase() === 'true') {
-      throw new AwsError('UnsupportedOperation', FIFO_NOT_YET);
-    }
+    // The FifoQueue attribute makes a FIFO queue; its name must then end in .fifo, and only then.
+    const fifo = input.Attributes?.FifoQueue?.toLowerCase() === 'true';
+    validateQueueName(name, fifo);
     const requested = validateQueueAttributes(input.Attributes ?? {}, this.limits, { fifo, creating: true });
+    if (fifo) checkFifoAttributeConsistency({ ...FIFO_DEFAULT_ATTRIBUTES, ...requested });
     const tags = input.tags ?? {};
     validateTags(tags, this.limits.maxTagsPerQueue);
-    await this.checkRedriveTarget(ctx, { accountId: ctx.accountId, name }, requested);
+    await this.checkRedriveTarget(ctx, { accountId: ctx.accountId, name }, requested, fifo);
 
     const now = this.clock.now();
     const existing = await this.store.getQueue(ctx.accountId, name);
@@ -144,7 +170,8 @@ export class QueueService {
         );
       }
     }
-    const attributes = mergeQueueAttributes(defaultQueueAttributes(this.limits), requested);
+    const defaults = defaultQueueAttributes(this.limits);
+    const attributes = mergeQueueAttributes(fifo ? { ...defaults, ...FIFO_DEFAULT_ATTRIBUTES } : defaults, requested);
     const { queue, created } = await this.store.createQueue({ accountId: ctx.accountId, name, attributes, tags, now });
     if (!created) {
       const differing = firstDifferingAttribute(queue.attributes, requested);
@@ -238,6 +265,39 @@ export class QueueService {
     this.wakeups.notify(queue.id);
   }
 
+  /**
+   * Every queue of the caller's account with its depth, for operators (the CLI's `queues`, the console):
+   * what GetQueueAttributes gives plus the age of the oldest message and the dead-letter links both ways.
+   */
+  async describeQueues(ctx: RequestContext): Promise<QueueOverview[]> {
+    const now = this.clock.now();
+    const queues = (await this.store.allQueues()).filter((q) => q.accountId === ctx.accountId);
+    const nameByArn = new Map(queues.map((q) => [this.queueArn(ctx, q), q.name]));
+    const overviews: QueueOverview[] = [];
+    for (const queue of queues) {
+      const counts = await this.store.counts(queue.id, now);
+      const policy = redrivePolicyOf(queue.attributes);
+      const arn = this.queueArn(ctx, queue);
+      overviews.push({
+        name: queue.name,
+        url: this.queueUrl(ctx, queue),
+        arn,
+        fifo: isFifo(queue),
+        visible: counts.visible,
+        inFlight: counts.inFlight,
+        delayed: counts.delayed,
+        oldestMessageAgeSeconds:
+          counts.oldestSentAt === null ? null : Math.max(0, Math.floor((now - counts.oldestSentAt) / 1000)),
+        deadLetterQueue: policy ? (nameByArn.get(policy.deadLetterTargetArn) ?? policy.deadLetterTargetArn) : null,
+        maxReceiveCount: policy?.maxReceiveCount ?? null,
+        deadLetterSources: queues
+          .filter((q) => redrivePolicyOf(q.attributes)?.deadLetterTargetArn === arn)
+          .map((q) => q.name),
+      });
+    }
+    return overviews;
+  }
+
   async getQueueAttributes(
     ctx: RequestContext,
     input: GetQueueAttributesInput,
@@ -274,24 +334,22 @@ export class QueueService {
   async setQueueAttributes(ctx: RequestContext, input: SetQueueAttributesInput): Promise<void> {
     const queue = await this.resolveQueue(ctx, input.QueueUrl);
     if (input.Attributes === undefined) throw missingParameter('Attributes');
-    if (input.Attributes.FifoQueue !== undefined) {
-      throw new AwsError('InvalidAttributeName', 'Unknown Attribute FifoQueue.');
-    }
-    const changes = validateQueueAttributes(input.Attributes, this.limits, { fifo: false, creating: false });
-    await this.checkRedriveTarget(ctx, queue, changes);
-    await this.store.updateQueue(queue.id, {
-      attributes: mergeQueueAttributes(queue.attributes, changes),
-      now: this.clock.now(),
-    });
+    const fifo = isFifo(queue);
+    const changes = validateQueueAttributes(input.Attributes, this.limits, { fifo, creating: false });
+    await this.checkRedriveTarget(ctx, queue, changes, fifo);
+    const attributes = mergeQueueAttributes(queue.attributes, changes);
+    if (fifo) checkFifoAttributeConsistency(attributes);
+    await this.store.updateQueue(queue.id, { attributes, now: this.clock.now() });
     // A shorter wait or a changed delay can change what a parked long poll should do.
     this.wakeups.notify(queue.id);
   }
 
-  /** A redrive policy must name an existing standard queue that allows this source. */
+  /** A redrive policy must name an existing queue of the source's type that allows this source. */
   private async checkRedriveTarget(
     ctx: RequestContext,
     source: Pick<QueueRecord, 'accountId' | 'name'>,
     changes: QueueAttributeValues,
+    sourceIsFifo: boolean,
   ): Promise<void> {
     const policy = changes.RedrivePolicy ? redrivePolicyOf(changes) : undefined;
     if (!policy) return;
@@ -299,6 +357,7 @@ export class QueueService {
     const arn = parseQueueArn(policy.deadLetterTargetArn);
     const target = arn && (await this.store.getQueue(arn.accountId, arn.name));
     if (!arn || !target || arn.region !== ctx.region) throw reject('Dead letter target does not exist.');
+    if (isFifo(target) !== sourceIsFifo) throw reject('Dead-letter queue must be same type of queue as the source.');
     if (!redriveAllowed(redriveAllowPolicyOf(target.attributes), this.queueArn(ctx, source))) {
       throw reject('Dead letter target does not allow this queue as a source (RedriveAllowPolicy).');
     }
@@ -329,6 +388,30 @@ export class QueueService {
     return Object.keys(queue.tags).length > 0 ? { Tags: queue.tags } : {};
   }
 
+  /** Adds a statement to the queue's `Policy`, as AWS's AddPermission generates it. */
+  async addPermission(ctx: RequestContext, input: AddPermissionInput): Promise<void> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    if (!input.Label) throw missingParameter('Label');
+    if (!input.AWSAccountIds || input.AWSAccountIds.length === 0) throw missingParameter('AWSAccountId');
+    if (!input.Actions || input.Actions.length === 0) throw missingParameter('ActionName');
+    const arn = this.queueArn(ctx, queue);
+    const policy = addPolicyStatement(queue.attributes.Policy, arn, input.Label, input.AWSAccountIds, input.Actions);
+    await this.store.updateQueue(queue.id, {
+      attributes: { ...queue.attributes, Policy: policy },
+      now: this.clock.now(),
+    });
+  }
+
+  async removePermission(ctx: RequestContext, input: RemovePermissionInput): Promise<void> {
+    const queue = await this.resolveQueue(ctx, input.QueueUrl);
+    if (!input.Label) throw missingParameter('Label');
+    const policy = removePolicyStatement(queue.attributes.Policy, input.Label);
+    const attributes = { ...queue.attributes };
+    if (policy === undefined) delete attributes.Policy;
+    else attributes.Policy = policy;
+    await this.store.updateQueue(queue.id, { attributes, now: this.clock.now() });
+  }
+
   async purgeQueue(ctx: RequestContext, input: QueueUrlInput): Promise<void> {
     const queue = await this.resolveQueue(ctx, input.QueueUrl);
     const now = this.clock.now();
@@ -345,10 +428,10 @@ export class QueueService {
 
   async sendMessage(ctx: RequestContext, input: SendMessageInput): Promise<SendMessageOutput> {
     const queue = await this.resolveQueue(ctx, input.QueueUrl);
-    const prepared = this.prepareMessage(ctx, queue, input);
-    await this.store.appendMessages(queue.id, [prepared.stored]);
+    const prepared = this.prepareMessage(ctx, queue, input, 'single');
+    const [appended] = await this.store.appendMessages(queue.id, [prepared.stored]);
     this.wakeups.notify(queue.id);
-    return prepared.output;
+    return completeSendOutput(prepared.output, appended);
   }
 
   async sendMessageBatch(
@@ -367,22 +450,24 @@ export class QueueService {
         `Batch requests cannot be longer than ${this.limits.maxBatchBytes} bytes. You have sent ${total} bytes.`,
       );
     }
-    const Successful: (SendMessageOutput & { Id: string })[] = [];
+    const accepted: { Id: string; output: SendMessageOutput; stored: NewMessage }[] = [];
     const Failed: BatchResultErrorEntry[] = [];
-    const stored = [];
     for (const entry of input.Entries) {
       try {
-        const prepared = this.prepareMessage(ctx, queue, entry, 'batch');
-        stored.push(prepared.stored);
-        Successful.push({ Id: entry.Id, ...prepared.output });
+        accepted.push({ Id: entry.Id, ...this.prepareMessage(ctx, queue, entry, 'batch') });
       } catch (error) {
         Failed.push(batchFailure(entry.Id, error));
       }
     }
-    if (stored.length > 0) {
-      await this.store.appendMessages(queue.id, stored);
-      this.wakeups.notify(queue.id);
-    }
+    const appended =
+      accepted.length > 0
+        ? await this.store.appendMessages(
+            queue.id,
+            accepted.map((a) => a.stored),
+          )
+        : [];
+    if (accepted.length > 0) this.wakeups.notify(queue.id);
+    const Successful = accepted.map((a, i) => ({ Id: a.Id, ...completeSendOutput(a.output, appended[i]) }));
     return { Successful, Failed };
   }
 
@@ -390,23 +475,23 @@ export class QueueService {
     ctx: RequestContext,
     queue: QueueRecord,
     input: MessageFields,
-    context: 'single' | 'batch' = 'single',
-  ) {
-    if (input.MessageGroupId !== undefined || input.MessageDeduplicationId !== undefined) {
-      // Standard queues ignore neither silently: AWS accepts MessageGroupId (fair queues) but rejects dedup ids.
-      if (input.MessageDeduplicationId !== undefined) {
-        throw invalidParameter(
-          'MessageDeduplicationId',
-          input.MessageDeduplicationId,
-          'The request include parameter that is not valid for this queue type.',
-        );
-      }
-    }
+    context: 'single' | 'batch',
+  ): { output: SendMessageOutput; stored: NewMessage } {
     validateOutgoingMessage(input, integerAttribute(queue.attributes, 'MaximumMessageSize'), this.limits, context);
     const now = this.clock.now();
+    let fifo: FifoIdentity | undefined;
+    if (isFifo(queue)) {
+      fifo = fifoIdentity(input, queue.attributes);
+    } else if (input.MessageDeduplicationId !== undefined) {
+      // Standard queues accept MessageGroupId (fair queues) but not deduplication ids.
+      throw invalidParameter(
+        'MessageDeduplicationId',
+        input.MessageDeduplicationId,
+        'The request include parameter that is not valid for this queue type.',
+      );
+    }
     const delay = input.DelaySeconds ?? integerAttribute(queue.attributes, 'DelaySeconds');
     const messageId = randomUUID();
-    const traceHeader = input.MessageSystemAttributes?.AWSTraceHeader?.StringValue;
     const output: SendMessageOutput = { MessageId: messageId, MD5OfMessageBody: md5OfBody(input.MessageBody) };
     const md5Attributes = md5OfMessageAttributes(input.MessageAttributes ?? {});
     if (md5Attributes) output.MD5OfMessageAttributes = md5Attributes;
@@ -418,10 +503,13 @@ export class QueueService {
         messageId,
         body: input.MessageBody,
         attributes: input.MessageAttributes ?? {},
-        traceHeader,
+        traceHeader: input.MessageSystemAttributes?.AWSTraceHeader?.StringValue,
         senderId: ctx.senderId,
         sentAt: now,
         visibleAt: now + delay * 1000,
+        groupId: fifo?.groupId ?? input.MessageGroupId,
+        dedupId: fifo?.dedupId,
+        fifo: fifo && { dedupKey: fifo.dedupKey, dedupExpiresAt: now + DEDUP_WINDOW_MS },
       },
     };
   }
@@ -517,7 +605,10 @@ export class QueueService {
       decide: (message) => decideClaim(message, now, { retentionMs, maxReceiveCount }),
       deadLetter,
       maxInflight: this.limits.maxInflightPerQueue,
+      fifo: isFifo(queue),
     });
+    // A FIFO queue at its in-flight limit answers with no messages rather than an error, as AWS does.
+    if (result.overLimit && isFifo(queue)) return [];
     if (result.overLimit) {
       throw new AwsError(
         'OverLimit',
@@ -542,7 +633,19 @@ export class QueueService {
     if (raw === undefined || raw === '') throw missingParameter('ReceiptHandle');
     const handle = decodeReceiptHandle(raw);
     if (handle.queueId !== queue.id) throw invalidReceiptHandle(raw);
-    await this.store.deleteMessage(queue.id, handle.seq, handle.token);
+    if (!isFifo(queue)) {
+      await this.store.deleteMessage(queue.id, handle.seq, handle.token);
+      return;
+    }
+    // FIFO: once a handle's visibility has ended, the message may belong to the next receiver, so the
+    // old handle must fail rather than delete, or succeed silently and leave the caller believing it did.
+    const outcome = await this.store.deleteMessage(queue.id, handle.seq, handle.token, {
+      now: this.clock.now(),
+      onlyInFlight: true,
+    });
+    if (outcome === 'expired' || outcome === 'stale') {
+      throw invalidParameter('ReceiptHandle', raw, 'The receipt handle has expired.');
+    }
   }
 
   async deleteMessageBatch(ctx: RequestContext, input: DeleteMessageBatchInput): Promise<BatchOutput<{ Id: string }>> {
@@ -605,8 +708,17 @@ export class QueueService {
       const retentionMs = integerAttribute(queue.attributes, 'MessageRetentionPeriod') * 1000;
       removed += await this.store.deleteExpired(queue.id, now - retentionMs + 1, limitPerQueue);
     }
+    await this.store.forgetDedupIds(now);
     return removed;
   }
+}
+
+/** Adds what the store decided: a duplicate answers with the original's id; FIFO sends carry a sequence number. */
+function completeSendOutput(output: SendMessageOutput, appended: AppendResult | undefined): SendMessageOutput {
+  if (!appended) return output;
+  const completed = { ...output, MessageId: appended.messageId };
+  if (appended.sequence !== undefined) completed.SequenceNumber = formatSequenceNumber(appended.sequence);
+  return completed;
 }
 
 /** A per-entry failure in a batch answer; an unexpected error is reported, not thrown. */

@@ -112,3 +112,11 @@ export interface ChangeMessageVisibilityInput extends QueueUrlInput {
 export interface ChangeMessageVisibilityBatchInput extends QueueUrlInput {
   Entries: { Id: string; ReceiptHandle: string; VisibilityTimeout?: number | undefined }[];
 }
+export interface AddPermissionInput extends QueueUrlInput {
+  Label: string;
+  AWSAccountIds: string[];
+  Actions: string[];
+}
+export interface RemovePermissionInput extends QueueUrlInput {
+  Label: string;
+}

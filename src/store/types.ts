@@ -35,24 +35,63 @@ export interface Store {
   lastDeletedAt(accountId: string, name: string): Promise<number | undefined>;
   updateQueue(queueId: number, change: QueueChange): Promise<QueueRecord>;
 
-  /** Appends messages; all or none. */
-  appendMessages(queueId: number, messages: NewMessage[]): Promise<void>;
+  /**
+   * Appends messages in order; all or none. A message with `fifo` set takes the queue's next sequence
+   * number, unless its dedup key is remembered and unexpired at its `sentAt`: then nothing is stored and
+   * the original's id and sequence come back as a duplicate.
+   */
+  appendMessages(queueId: number, messages: NewMessage[]): Promise<AppendResult[]>;
   /**
    * Takes up to `max` visible messages (earliest visible first), making each invisible until
    * `now + visibilityMs` with a new receipt token. Every candidate is first shown to `decide`:
    * `expire` deletes it, `dead-letter` moves it to `deadLetter.queueId`, and neither counts toward `max`.
+   * With `fifo`, candidates come in send order under the group lock described in `core/fifo-rules.ts`.
    */
   claimMessages(request: ClaimRequest): Promise<ClaimResult>;
-  /** Deletes the message if `token` is its latest receipt token. */
-  deleteMessage(queueId: number, seq: number, token: string): Promise<'deleted' | 'stale' | 'missing'>;
+  /**
+   * Deletes the message if `token` is its latest receipt token. With `onlyInFlight`, a message whose
+   * visibility has ended by `now` is left alone and reported `expired`.
+   */
+  deleteMessage(
+    queueId: number,
+    seq: number,
+    token: string,
+    options?: { now: number; onlyInFlight: boolean },
+  ): Promise<'deleted' | 'stale' | 'missing' | 'expired'>;
   /** The current state of one message, for visibility decisions. */
   getMessageState(queueId: number, seq: number): Promise<(MessageState & { token: string | null }) | undefined>;
   /** Sets `visibleAt` if the message's latest receipt token is still `token`. */
   setVisibility(queueId: number, seq: number, token: string, visibleAt: number): Promise<boolean>;
   /** Deletes every message of the queue sent at or before `now`, records the purge time. */
   purgeQueue(queueId: number, now: number): Promise<void>;
-  /** Deletes messages sent before `sentBefore` in one queue, at most `limit`; returns how many. */
-  deleteExpired(queueId: number, sentBefore: number, limit: number): Promise<number>;
+  /** Deletes messages enqueued before `enqueuedBefore` in one queue, at most `limit`; returns how many. */
+  deleteExpired(queueId: number, enqueuedBefore: number, limit: number): Promise<number>;
+  /** Forgets FIFO deduplication ids whose window ended by `now`. */
+  forgetDedupIds(now: number): Promise<number>;
+
+  /**
+   * Records a new move task unless the source already has one RUNNING; either way returns the task that
+   * is now active. `toMove` and `maxSeq` are taken from the source's visible messages at `startedAt`.
+   */
+  createMoveTask(task: NewMoveTask): Promise<{ task: MoveTaskRecord; created: boolean }>;
+  getMoveTask(id: string): Promise<MoveTaskRecord | undefined>;
+  /** Tasks of a source, newest first. */
+  listMoveTasks(sourceArn: string, limit: number): Promise<MoveTaskRecord[]>;
+  runningMoveTasks(): Promise<MoveTaskRecord[]>;
+  /** Ends a task if it is still RUNNING; returns the task as it is afterwards. */
+  finishMoveTask(
+    id: string,
+    status: 'COMPLETED' | 'CANCELLED' | 'FAILED',
+    now: number,
+    failureReason?: string,
+  ): Promise<MoveTaskRecord | undefined>;
+  /**
+   * Moves up to `limit` visible messages of a RUNNING task's source, in send order, to the queue
+   * `destinationFor` names for each; in one transaction with the task's progress, so a crash leaves every
+   * message either moved and counted or still in the source. A moved message starts afresh: visible now,
+   * never received. `skip` leaves a message where it is; `missing` stops the batch there and reports it.
+   */
+  moveMessages(request: MoveRequest): Promise<MoveResult>;
 
   counts(queueId: number, now: number): Promise<QueueCounts>;
   /** The earliest time after `now` at which a message of the queue becomes visible, if any. */
@@ -95,6 +134,18 @@ export interface NewMessage {
   senderId: string;
   sentAt: number;
   visibleAt: number;
+  /** FIFO queues, and standard queues given a MessageGroupId (fair queues). */
+  groupId?: string | undefined;
+  dedupId?: string | undefined;
+  /** Set for FIFO queues: deduplicate under this key until `dedupExpiresAt`. */
+  fifo?: { dedupKey: string; dedupExpiresAt: number } | undefined;
+}
+
+export interface AppendResult {
+  messageId: string;
+  /** FIFO sequence counter of the stored (or original) message. */
+  sequence?: number | undefined;
+  duplicate: boolean;
 }
 
 export interface StoredMessage extends NewMessage {
@@ -103,6 +154,9 @@ export interface StoredMessage extends NewMessage {
   firstReceiveAt: number | null;
   receivedAt: number | null;
   deadLetterSourceArn?: string | undefined;
+  sequence?: number | undefined;
+  /** When a FIFO message entered its current queue, if not at `sentAt` (moved to a DLQ). */
+  enqueuedAt: number | null;
 }
 
 export interface ClaimRequest {
@@ -116,6 +170,7 @@ export interface ClaimRequest {
   deadLetter?: { queueId: number; sourceArn: string } | undefined;
   /** When set, claims nothing once this many messages are in flight, and reports it. */
   maxInflight?: number | undefined;
+  fifo?: boolean | undefined;
 }
 
 export interface ClaimResult {
@@ -130,4 +185,47 @@ export interface QueueCounts {
   inFlight: number;
   delayed: number;
   oldestSentAt: number | null;
+}
+
+export type MoveTaskStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
+
+export interface NewMoveTask {
+  id: string;
+  sourceQueueId: number;
+  sourceArn: string;
+  destinationArn?: string | undefined;
+  maxPerSecond?: number | undefined;
+  startedAt: number;
+}
+
+export interface MoveTaskRecord extends NewMoveTask {
+  status: MoveTaskStatus;
+  moved: number;
+  toMove: number;
+  maxSeq: number;
+  cursorSeq: number;
+  failureReason?: string | undefined;
+  updatedAt: number;
+}
+
+export interface MoveRequest {
+  taskId: string;
+  now: number;
+  limit: number;
+  /**
+   * Where a message goes, given the ARN of the queue it was dead-lettered from (if known): a queue id,
+   * `skip` to leave it in the source, or `missing` when its destination does not exist.
+   */
+  destinationFor: (deadLetterSourceArn: string | undefined) => number | 'skip' | 'missing';
+}
+
+export interface MoveResult {
+  moved: number;
+  /** Nothing is left to look at. */
+  done: boolean;
+  /** The destination of the next message does not exist. */
+  missingDestination: boolean;
+  /** Queues that received messages, to wake their long polls. */
+  destinations: number[];
+  task?: MoveTaskRecord | undefined;
 }

@@ -129,11 +129,42 @@ describe('validateQueueAttributes: other attributes and names', () => {
     }
   });
 
-  test('FIFO attributes on a FIFO queue are not supported yet', () => {
+  test('FIFO attributes on a FIFO queue are validated and normalised', () => {
+    assert.deepEqual(
+      validateQueueAttributes(
+        {
+          FifoQueue: 'TRUE',
+          ContentBasedDeduplication: 'True',
+          DeduplicationScope: 'messageGroup',
+          FifoThroughputLimit: 'perMessageGroupId',
+        },
+        limits,
+        { fifo: true, creating: true },
+      ),
+      {
+        FifoQueue: 'true',
+        ContentBasedDeduplication: 'true',
+        DeduplicationScope: 'messageGroup',
+        FifoThroughputLimit: 'perMessageGroupId',
+      },
+    );
     throwsAws(
-      () => validateQueueAttributes({ FifoQueue: 'true' }, limits, { fifo: true, creating: true }),
-      'UnsupportedOperation',
-      /FIFO/,
+      () => validateQueueAttributes({ DeduplicationScope: 'group' }, limits, { fifo: true, creating: true }),
+      'InvalidAttributeValue',
+      /DeduplicationScope/,
+    );
+    throwsAws(
+      () => validateQueueAttributes({ FifoThroughputLimit: 'perGroup' }, limits, { fifo: true, creating: false }),
+      'InvalidAttributeValue',
+      /FifoThroughputLimit/,
+    );
+  });
+
+  test('the queue type cannot change after creation', () => {
+    throwsAws(
+      () => validateQueueAttributes({ FifoQueue: 'true' }, limits, { fifo: true, creating: false }),
+      'InvalidAttributeValue',
+      /Modifying queue type is not supported/,
     );
   });
 

@@ -15,9 +15,9 @@ import {
   PurgeQueueCommand,
   type QueueAttributeName,
   ReceiveMessageCommand,
+  RemovePermissionCommand,
   SendMessageCommand,
   SetQueueAttributesCommand,
-  StartMessageMoveTaskCommand,
   TagQueueCommand,
   UntagQueueCommand,
 } from '@aws-sdk/client-sqs';
@@ -232,44 +232,70 @@ describe('CreateQueue', () => {
     assert.deepEqual(Tags, { team: 'core', env: 'test' });
   });
 
-  test('FIFO queues answer UnsupportedOperation', async () => {
+  test('a FIFO queue needs both the FifoQueue attribute and the .fifo suffix', async () => {
     await rejectsWith(
-      t.sqs.send(new CreateQueueCommand({ QueueName: uniq('fifo-not-yet').concat('.fifo') })),
-      'UnsupportedOperation',
-      (e) => {
-        assert.equal(e.Code, 'AWS.SimpleQueueService.UnsupportedOperation');
-        assert.match(e.message, /FIFO/);
-      },
+      t.sqs.send(new CreateQueueCommand({ QueueName: uniq('fifo-no-attr').concat('.fifo') })),
+      'InvalidParameterValue',
+      (e) => assert.match(e.message, /alphanumeric characters, hyphens, or underscores/),
     );
     await rejectsWith(
-      t.sqs.send(
-        new CreateQueueCommand({ QueueName: uniq('fifo-attr').concat('.fifo'), Attributes: { FifoQueue: 'true' } }),
-      ),
-      'UnsupportedOperation',
+      t.sqs.send(new CreateQueueCommand({ QueueName: uniq('fifo-no-suffix'), Attributes: { FifoQueue: 'true' } })),
+      'InvalidParameterValue',
+      (e) => assert.match(e.message, /must end with \.fifo suffix/),
     );
-    assert.deepEqual(await listAll('fifo-'), []);
+    const name = uniq('fifo-ok').concat('.fifo');
+    const { QueueUrl } = await t.sqs.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true' } }),
+    );
+    const { Attributes } = await t.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+    assert.equal(Attributes?.FifoQueue, 'true');
+    assert.equal(Attributes?.ContentBasedDeduplication, 'false');
+    assert.equal(Attributes?.DeduplicationScope, 'queue');
+    assert.equal(Attributes?.FifoThroughputLimit, 'perQueue');
   });
 });
 
-describe('actions out of scope', () => {
-  test('AddPermission and StartMessageMoveTask answer UnsupportedOperation', async () => {
-    const url = await createQueue(uniq('unsupported'));
+describe('AddPermission and RemovePermission', () => {
+  test('edit the queue Policy one labelled statement at a time', async () => {
+    const url = await createQueue(uniq('permissions'));
+    await t.sqs.send(
+      new AddPermissionCommand({
+        QueueUrl: url,
+        Label: 'sellers',
+        AWSAccountIds: ['111111111111', '222222222222'],
+        Actions: ['SendMessage', 'ReceiveMessage'],
+      }),
+    );
+    const read = async () =>
+      (await t.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['Policy'] }))).Attributes
+        ?.Policy;
+    const policy = JSON.parse((await read()) ?? '{}') as { Statement: Record<string, unknown>[] };
+    assert.equal(policy.Statement.length, 1);
+    assert.deepEqual(policy.Statement[0], {
+      Sid: 'sellers',
+      Effect: 'Allow',
+      Principal: { AWS: ['arn:aws:iam::111111111111:root', 'arn:aws:iam::222222222222:root'] },
+      Action: ['SQS:SendMessage', 'SQS:ReceiveMessage'],
+      Resource: arnOf(url.split('/').pop() ?? ''),
+    });
     await rejectsWith(
       t.sqs.send(
         new AddPermissionCommand({
           QueueUrl: url,
-          Label: 'l',
+          Label: 'sellers',
           AWSAccountIds: ['111111111111'],
           Actions: ['SendMessage'],
         }),
       ),
-      'UnsupportedOperation',
-      (e) => assert.match(e.message, /AddPermission/),
+      'InvalidParameterValue',
+      (e) => assert.match(e.message, /Already exists/),
     );
+    await t.sqs.send(new RemovePermissionCommand({ QueueUrl: url, Label: 'sellers' }));
+    assert.equal(await read(), undefined);
     await rejectsWith(
-      t.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: arnOf('whatever') })),
-      'UnsupportedOperation',
-      (e) => assert.match(e.message, /StartMessageMoveTask/),
+      t.sqs.send(new RemovePermissionCommand({ QueueUrl: url, Label: 'sellers' })),
+      'InvalidParameterValue',
+      (e) => assert.match(e.message, /can't find label/),
     );
   });
 });

@@ -217,10 +217,10 @@ describe('error responses', () => {
         sqs('InvalidMessageContents', 'InvalidMessageContents'),
       ],
       [
-        'UnsupportedOperation',
+        'ResourceNotFoundException',
         'StartMessageMoveTask',
-        { SourceArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:${name}` },
-        sqs('UnsupportedOperation', 'AWS.SimpleQueueService.UnsupportedOperation'),
+        { SourceArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:${name}-missing` },
+        sqs('ResourceNotFoundException', 'ResourceNotFoundException', 404),
       ],
     ];
     for (const [label, action, body, expected] of cases) {
@@ -310,18 +310,24 @@ describe('error responses', () => {
     assert.ok(other.json?.__type);
   });
 
-  test('a Query-protocol request gets a clear XML error, not a crash', async () => {
+  test('a Query-protocol request is answered in XML, errors included (see sqs-query.test.ts)', async () => {
     const r = await raw('Query ListQueues', {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'Action=ListQueues&Version=2012-11-05',
     });
-    assert.equal(r.status, 400);
-    assert.match(r.text, /<ErrorResponse/);
-    assert.match(r.text, /<Code>InvalidAction<\/Code>/);
-    assert.match(r.text, /not supported/);
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.text, /<ListQueuesResponse /);
     const get = await raw('Query GET', { method: 'GET', path: '/?Action=ListQueues&Version=2012-11-05' });
-    assert.equal(get.status, 400);
-    assert.match(get.text, /<ErrorResponse/);
+    assert.equal(get.status, 200, get.text);
+    assert.match(get.text, /<ListQueuesResponse /);
+    const bad = await raw('Query Foo', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'Action=Foo&Version=2012-11-05',
+    });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /<ErrorResponse /);
+    assert.match(bad.text, /<Code>InvalidAction<\/Code>/);
+    assertNoLeak(bad.text, 'Query Foo');
   });
 
   test('a QueueUrl with a malformed percent-escape is a client error, not a server error', async () => {

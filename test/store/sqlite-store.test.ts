@@ -107,7 +107,14 @@ describe('SqliteStore: migrations', () => {
           .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
           .all()
           .map((r) => (r as { name: string }).name);
-        assert.deepEqual(tables, ['deleted_queues', 'messages', 'queues', 'schema_migrations']);
+        assert.deepEqual(tables, [
+          'deleted_queues',
+          'fifo_dedup',
+          'messages',
+          'move_tasks',
+          'queues',
+          'schema_migrations',
+        ]);
       } finally {
         reader.close();
       }

@@ -46,6 +46,55 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX messages_by_age ON messages (queue_id, sent_at);
     `,
   },
+  {
+    version: 2,
+    name: 'fifo queues',
+    sql: `
+      ALTER TABLE queues ADD COLUMN fifo_sequence INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE messages ADD COLUMN group_id TEXT;
+      ALTER TABLE messages ADD COLUMN dedup_id TEXT;
+      ALTER TABLE messages ADD COLUMN sequence_number INTEGER;
+      -- Set when a FIFO message moves to its DLQ: FIFO retention restarts there, standard retention does not.
+      ALTER TABLE messages ADD COLUMN enqueued_at INTEGER;
+      -- Covering: a FIFO receive walks send order past blocked groups without reading whole rows.
+      CREATE INDEX messages_fifo_order ON messages (queue_id, seq, visible_at, group_id) WHERE group_id IS NOT NULL;
+      CREATE INDEX messages_by_group ON messages (queue_id, group_id, seq) WHERE group_id IS NOT NULL;
+      CREATE TABLE fifo_dedup (
+        queue_id INTEGER NOT NULL,
+        dedup_key TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        sequence_number INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (queue_id, dedup_key)
+      );
+      CREATE INDEX fifo_dedup_by_expiry ON fifo_dedup (expires_at);
+    `,
+  },
+  {
+    version: 3,
+    name: 'message move tasks',
+    sql: `
+      CREATE TABLE move_tasks (
+        id TEXT PRIMARY KEY,
+        source_queue_id INTEGER NOT NULL,
+        source_arn TEXT NOT NULL,
+        destination_arn TEXT,
+        max_per_second INTEGER,
+        status TEXT NOT NULL,
+        moved INTEGER NOT NULL DEFAULT 0,
+        to_move INTEGER NOT NULL,
+        -- Messages up to this seq were in the source when the task started; only they are moved.
+        max_seq INTEGER NOT NULL,
+        -- Progress: every message at or below this seq has been looked at.
+        cursor_seq INTEGER NOT NULL DEFAULT 0,
+        failure_reason TEXT,
+        started_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX move_tasks_by_source ON move_tasks (source_arn, started_at);
+      CREATE INDEX move_tasks_by_status ON move_tasks (status);
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction. Returns the schema version. */

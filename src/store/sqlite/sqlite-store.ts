@@ -4,9 +4,15 @@ import Database from 'better-sqlite3';
 import type { MessageAttributes } from '../../core/message.js';
 import type { MessageState } from '../../core/receive-rules.js';
 import type {
+  AppendResult,
   ClaimRequest,
   ClaimResult,
+  MoveRequest,
+  MoveResult,
+  MoveTaskRecord,
+  MoveTaskStatus,
   NewMessage,
+  NewMoveTask,
   NewQueue,
   QueueChange,
   QueueCounts,
@@ -56,6 +62,44 @@ interface MessageRow {
   received_at: number | null;
   receipt_token: string | null;
   dead_letter_source_arn: string | null;
+  group_id: string | null;
+  dedup_id: string | null;
+  sequence_number: number | null;
+  enqueued_at: number | null;
+}
+
+interface MoveTaskRow {
+  id: string;
+  source_queue_id: number;
+  source_arn: string;
+  destination_arn: string | null;
+  max_per_second: number | null;
+  status: MoveTaskStatus;
+  moved: number;
+  to_move: number;
+  max_seq: number;
+  cursor_seq: number;
+  failure_reason: string | null;
+  started_at: number;
+  updated_at: number;
+}
+
+function toMoveTask(row: MoveTaskRow): MoveTaskRecord {
+  return {
+    id: row.id,
+    sourceQueueId: row.source_queue_id,
+    sourceArn: row.source_arn,
+    destinationArn: row.destination_arn ?? undefined,
+    maxPerSecond: row.max_per_second ?? undefined,
+    status: row.status,
+    moved: row.moved,
+    toMove: row.to_move,
+    maxSeq: row.max_seq,
+    cursorSeq: row.cursor_seq,
+    failureReason: row.failure_reason ?? undefined,
+    startedAt: row.started_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 function toQueue(row: QueueRow): QueueRecord {
@@ -85,6 +129,10 @@ function toMessage(row: MessageRow): StoredMessage {
     firstReceiveAt: row.first_receive_at,
     receivedAt: row.received_at,
     deadLetterSourceArn: row.dead_letter_source_arn ?? undefined,
+    groupId: row.group_id ?? undefined,
+    dedupId: row.dedup_id ?? undefined,
+    sequence: row.sequence_number ?? undefined,
+    enqueuedAt: row.enqueued_at,
   };
 }
 
@@ -141,8 +189,31 @@ export class SqliteStore implements Store {
         'UPDATE queues SET attributes = @attributes, tags = @tags, last_modified_at = @lastModifiedAt WHERE id = @id',
       ),
       insertMessage: db.prepare(
-        `INSERT INTO messages (queue_id, message_id, body, attributes, trace_header, sender_id, sent_at, visible_at)
-         VALUES (@queueId, @messageId, @body, @attributes, @traceHeader, @senderId, @sentAt, @visibleAt)`,
+        `INSERT INTO messages (queue_id, message_id, body, attributes, trace_header, sender_id, sent_at, visible_at,
+           group_id, dedup_id, sequence_number)
+         VALUES (@queueId, @messageId, @body, @attributes, @traceHeader, @senderId, @sentAt, @visibleAt,
+           @groupId, @dedupId, @sequence)`,
+      ),
+      dedupLookup: db.prepare<[number, string, number], { message_id: string; sequence_number: number }>(
+        'SELECT message_id, sequence_number FROM fifo_dedup WHERE queue_id = ? AND dedup_key = ? AND expires_at > ?',
+      ),
+      dedupRemember: db.prepare(
+        `INSERT OR REPLACE INTO fifo_dedup (queue_id, dedup_key, message_id, sequence_number, expires_at)
+         VALUES (@queueId, @dedupKey, @messageId, @sequence, @expiresAt)`,
+      ),
+      dedupForget: db.prepare<[number]>('DELETE FROM fifo_dedup WHERE expires_at <= ?'),
+      dedupForgetQueue: db.prepare<[number]>('DELETE FROM fifo_dedup WHERE queue_id = ?'),
+      nextSequence: db.prepare<[number], { fifo_sequence: number }>(
+        'UPDATE queues SET fifo_sequence = fifo_sequence + 1 WHERE id = ? RETURNING fifo_sequence',
+      ),
+      fifoCandidates: db.prepare<[number, number, number, number], { seq: number; group_id: string }>(
+        `SELECT seq, group_id FROM messages WHERE queue_id = ? AND group_id IS NOT NULL AND seq > ? AND visible_at <= ?
+         ORDER BY seq LIMIT ?`,
+      ),
+      messageBySeq: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE seq = ?'),
+      groupBlocked: db.prepare<[number, string, number, number], { blocked: number }>(
+        `SELECT 1 AS blocked FROM messages WHERE queue_id = ? AND group_id = ? AND group_id IS NOT NULL
+         AND visible_at > ? AND (receive_count > 0 OR seq < ?) LIMIT 1`,
       ),
       candidates: db.prepare<[number, number, number, number, number, number], MessageRow>(
         `SELECT * FROM messages WHERE queue_id = ? AND visible_at >= ? AND visible_at <= ?
@@ -155,20 +226,23 @@ export class SqliteStore implements Store {
       ),
       moveToDeadLetter: db.prepare(
         `UPDATE messages SET queue_id = @queueId, visible_at = @now, receipt_token = NULL,
-         dead_letter_source_arn = @sourceArn WHERE seq = @seq`,
+         dead_letter_source_arn = @sourceArn,
+         enqueued_at = CASE WHEN group_id IS NOT NULL AND dedup_id IS NOT NULL THEN @now ELSE enqueued_at END
+         WHERE seq = @seq`,
       ),
       deleteBySeq: db.prepare<[number]>('DELETE FROM messages WHERE seq = ?'),
-      messageToken: db.prepare<[number, number], { receipt_token: string | null }>(
-        'SELECT receipt_token FROM messages WHERE queue_id = ? AND seq = ?',
+      messageToken: db.prepare<[number, number], { receipt_token: string | null; visible_at: number }>(
+        'SELECT receipt_token, visible_at FROM messages WHERE queue_id = ? AND seq = ?',
       ),
       messageState: db.prepare<[number, number], MessageRow>('SELECT * FROM messages WHERE queue_id = ? AND seq = ?'),
       setVisibility: db.prepare<[number, number, number, string]>(
         'UPDATE messages SET visible_at = ? WHERE queue_id = ? AND seq = ? AND receipt_token = ?',
       ),
       purge: db.prepare<[number, number]>('DELETE FROM messages WHERE queue_id = ? AND sent_at <= ?'),
-      deleteExpired: db.prepare<[number, number, number]>(
+      // enqueued_at, when set, is never before sent_at, so the sent_at range (indexed) bounds the scan.
+      deleteExpired: db.prepare<[number, number, number, number]>(
         `DELETE FROM messages WHERE seq IN (
-           SELECT seq FROM messages WHERE queue_id = ? AND sent_at < ? LIMIT ?)`,
+           SELECT seq FROM messages WHERE queue_id = ? AND sent_at < ? AND COALESCE(enqueued_at, sent_at) < ? LIMIT ?)`,
       ),
       countVisible: db.prepare<[number, number], { n: number }>(
         'SELECT COUNT(*) AS n FROM messages WHERE queue_id = ? AND visible_at <= ?',
@@ -181,6 +255,43 @@ export class SqliteStore implements Store {
         'SELECT COUNT(*) AS n FROM messages WHERE queue_id = ? AND visible_at > ? AND receive_count > 0',
       ),
       oldest: db.prepare<[number], { t: number | null }>('SELECT MIN(sent_at) AS t FROM messages WHERE queue_id = ?'),
+      failTasksOfSource: db.prepare(
+        `UPDATE move_tasks SET status = 'FAILED', failure_reason = 'AWS.SimpleQueueService.NonExistentQueue',
+         updated_at = @now WHERE source_queue_id = @queueId AND status = 'RUNNING'`,
+      ),
+      runningTaskForSource: db.prepare<[number], MoveTaskRow>(
+        "SELECT * FROM move_tasks WHERE source_queue_id = ? AND status = 'RUNNING' LIMIT 1",
+      ),
+      moveTaskById: db.prepare<[string], MoveTaskRow>('SELECT * FROM move_tasks WHERE id = ?'),
+      moveTasksBySource: db.prepare<[string, number], MoveTaskRow>(
+        'SELECT * FROM move_tasks WHERE source_arn = ? ORDER BY started_at DESC, rowid DESC LIMIT ?',
+      ),
+      runningMoveTasks: db.prepare<[], MoveTaskRow>("SELECT * FROM move_tasks WHERE status = 'RUNNING'"),
+      insertMoveTask: db.prepare(
+        `INSERT INTO move_tasks (id, source_queue_id, source_arn, destination_arn, max_per_second, status, to_move,
+           max_seq, started_at, updated_at)
+         VALUES (@id, @sourceQueueId, @sourceArn, @destinationArn, @maxPerSecond, 'RUNNING', @toMove, @maxSeq,
+           @startedAt, @startedAt)`,
+      ),
+      visibleSummary: db.prepare<[number, number], { n: number; maxSeq: number | null }>(
+        'SELECT COUNT(*) AS n, MAX(seq) AS maxSeq FROM messages WHERE queue_id = ? AND visible_at <= ?',
+      ),
+      finishMoveTask: db.prepare(
+        `UPDATE move_tasks SET status = @status, failure_reason = @failureReason, updated_at = @now
+         WHERE id = @id AND status = 'RUNNING'`,
+      ),
+      moveCandidates: db.prepare<[number, number, number, number, number], MessageRow>(
+        `SELECT * FROM messages WHERE queue_id = ? AND seq > ? AND seq <= ? AND visible_at <= ?
+         ORDER BY seq LIMIT ?`,
+      ),
+      moveOne: db.prepare(
+        `UPDATE messages SET queue_id = @queueId, visible_at = @now, receive_count = 0, first_receive_at = NULL,
+         received_at = NULL, receipt_token = NULL, dead_letter_source_arn = NULL, enqueued_at = @now
+         WHERE seq = @seq`,
+      ),
+      recordMoveProgress: db.prepare(
+        'UPDATE move_tasks SET moved = moved + @moved, cursor_seq = @cursor, updated_at = @now WHERE id = @id',
+      ),
       nextVisible: db.prepare<[number, number], { t: number | null }>(
         'SELECT MIN(visible_at) AS t FROM messages WHERE queue_id = ? AND visible_at > ?',
       ),
@@ -233,6 +344,8 @@ export class SqliteStore implements Store {
       const row = this.sql.queueById.get(queueId);
       if (!row) return;
       this.sql.deleteQueueMessages.run(queueId);
+      this.sql.dedupForgetQueue.run(queueId);
+      this.sql.failTasksOfSource.run({ queueId, now });
       this.sql.deleteQueue.run(queueId);
       this.sql.rememberDeleted.run(row.account_id, row.name, now);
     });
@@ -258,9 +371,23 @@ export class SqliteStore implements Store {
     });
   }
 
-  async appendMessages(queueId: number, messages: NewMessage[]): Promise<void> {
-    await this.writer.run(() => {
-      for (const m of messages) {
+  async appendMessages(queueId: number, messages: NewMessage[]): Promise<AppendResult[]> {
+    return this.writer.run(() =>
+      messages.map((m): AppendResult => {
+        let sequence: number | undefined;
+        if (m.fifo) {
+          const original = this.sql.dedupLookup.get(queueId, m.fifo.dedupKey, m.sentAt);
+          if (original) return { messageId: original.message_id, sequence: original.sequence_number, duplicate: true };
+          sequence = this.sql.nextSequence.get(queueId)?.fifo_sequence;
+          if (sequence === undefined) throw new Error(`queue ${queueId} does not exist`);
+          this.sql.dedupRemember.run({
+            queueId,
+            dedupKey: m.fifo.dedupKey,
+            messageId: m.messageId,
+            sequence,
+            expiresAt: m.fifo.dedupExpiresAt,
+          });
+        }
         this.sql.insertMessage.run({
           queueId,
           messageId: m.messageId,
@@ -270,9 +397,13 @@ export class SqliteStore implements Store {
           senderId: m.senderId,
           sentAt: m.sentAt,
           visibleAt: m.visibleAt,
+          groupId: m.groupId ?? null,
+          dedupId: m.dedupId ?? null,
+          sequence: sequence ?? null,
         });
-      }
-    });
+        return { messageId: m.messageId, sequence, duplicate: false };
+      }),
+    );
   }
 
   async claimMessages(request: ClaimRequest): Promise<ClaimResult> {
@@ -286,15 +417,45 @@ export class SqliteStore implements Store {
           return result;
         }
       }
-      // Page forward by (visible_at, seq). A message claimed with a zero visibility timeout becomes visible
-      // again at `now`, inside the range still ahead, so `seen` keeps one claim from taking it twice.
+      // Page forward: by (visible_at, seq) for standard queues, by seq (send order) for FIFO. A message
+      // claimed with a zero visibility timeout becomes visible again at `now`, inside the range still
+      // ahead, so `seen` keeps one claim from taking it twice.
       const seen = new Set<number>();
+      const groupOpen = new Map<string, boolean>();
       let cursor = { visibleAt: Number.MIN_SAFE_INTEGER, seq: 0 };
-      const batchSize = max + 16;
+      const batchSize = request.fifo ? 512 : max + 16;
       for (;;) {
-        const rows = this.sql.candidates.all(queueId, cursor.visibleAt, now, cursor.visibleAt, cursor.seq, batchSize);
+        const rows: MessageRow[] = [];
+        let scanned: number;
+        if (request.fifo) {
+          // Scan send order through the covering index; read whole rows only for messages of open groups.
+          const keys = this.sql.fifoCandidates.all(queueId, cursor.seq, now, batchSize);
+          scanned = keys.length;
+          const wanted = max - result.messages.length + 16;
+          for (const key of keys) {
+            if (rows.length >= wanted) {
+              // Enough to fill this receive; the rest of the page is read again from the cursor if needed.
+              scanned = batchSize;
+              break;
+            }
+            cursor = { visibleAt: cursor.visibleAt, seq: key.seq };
+            if (seen.has(key.seq)) continue;
+            let open = groupOpen.get(key.group_id);
+            if (open === undefined) {
+              open = this.sql.groupBlocked.get(queueId, key.group_id, now, key.seq) === undefined;
+              groupOpen.set(key.group_id, open);
+            }
+            const row = open ? this.sql.messageBySeq.get(key.seq) : undefined;
+            if (row) rows.push(row);
+          }
+        } else {
+          rows.push(
+            ...this.sql.candidates.all(queueId, cursor.visibleAt, now, cursor.visibleAt, cursor.seq, batchSize),
+          );
+          scanned = rows.length;
+        }
         for (const row of rows) {
-          cursor = { visibleAt: row.visible_at, seq: row.seq };
+          if (!request.fifo) cursor = { visibleAt: row.visible_at, seq: row.seq };
           if (seen.has(row.seq)) continue;
           seen.add(row.seq);
           const message = toMessage(row);
@@ -325,16 +486,22 @@ export class SqliteStore implements Store {
             if (result.messages.length >= max) return result;
           }
         }
-        if (rows.length < batchSize) return result;
+        if (scanned < batchSize) return result;
       }
     });
   }
 
-  async deleteMessage(queueId: number, seq: number, token: string): Promise<'deleted' | 'stale' | 'missing'> {
+  async deleteMessage(
+    queueId: number,
+    seq: number,
+    token: string,
+    options?: { now: number; onlyInFlight: boolean },
+  ): Promise<'deleted' | 'stale' | 'missing' | 'expired'> {
     return this.writer.run(() => {
       const row = this.sql.messageToken.get(queueId, seq);
       if (!row) return 'missing';
       if (row.receipt_token !== token) return 'stale';
+      if (options?.onlyInFlight && row.visible_at <= options.now) return 'expired';
       this.sql.deleteBySeq.run(seq);
       return 'deleted';
     });
@@ -363,8 +530,95 @@ export class SqliteStore implements Store {
     });
   }
 
-  async deleteExpired(queueId: number, sentBefore: number, limit: number): Promise<number> {
-    return this.writer.run(() => this.sql.deleteExpired.run(queueId, sentBefore, limit).changes);
+  async deleteExpired(queueId: number, enqueuedBefore: number, limit: number): Promise<number> {
+    return this.writer.run(() => this.sql.deleteExpired.run(queueId, enqueuedBefore, enqueuedBefore, limit).changes);
+  }
+
+  async forgetDedupIds(now: number): Promise<number> {
+    return this.writer.run(() => this.sql.dedupForget.run(now).changes);
+  }
+
+  async createMoveTask(task: NewMoveTask): Promise<{ task: MoveTaskRecord; created: boolean }> {
+    return this.writer.run(() => {
+      const running = this.sql.runningTaskForSource.get(task.sourceQueueId);
+      if (running) return { task: toMoveTask(running), created: false };
+      const summary = this.sql.visibleSummary.get(task.sourceQueueId, task.startedAt);
+      this.sql.insertMoveTask.run({
+        id: task.id,
+        sourceQueueId: task.sourceQueueId,
+        sourceArn: task.sourceArn,
+        destinationArn: task.destinationArn ?? null,
+        maxPerSecond: task.maxPerSecond ?? null,
+        toMove: summary?.n ?? 0,
+        maxSeq: summary?.maxSeq ?? 0,
+        startedAt: task.startedAt,
+      });
+      return { task: toMoveTask(this.sql.moveTaskById.get(task.id) as MoveTaskRow), created: true };
+    });
+  }
+
+  async getMoveTask(id: string): Promise<MoveTaskRecord | undefined> {
+    const row = this.sql.moveTaskById.get(id);
+    return row && toMoveTask(row);
+  }
+
+  async listMoveTasks(sourceArn: string, limit: number): Promise<MoveTaskRecord[]> {
+    return this.sql.moveTasksBySource.all(sourceArn, limit).map(toMoveTask);
+  }
+
+  async runningMoveTasks(): Promise<MoveTaskRecord[]> {
+    return this.sql.runningMoveTasks.all().map(toMoveTask);
+  }
+
+  async finishMoveTask(
+    id: string,
+    status: 'COMPLETED' | 'CANCELLED' | 'FAILED',
+    now: number,
+    failureReason?: string,
+  ): Promise<MoveTaskRecord | undefined> {
+    return this.writer.run(() => {
+      this.sql.finishMoveTask.run({ id, status, now, failureReason: failureReason ?? null });
+      const row = this.sql.moveTaskById.get(id);
+      return row && toMoveTask(row);
+    });
+  }
+
+  async moveMessages(request: MoveRequest): Promise<MoveResult> {
+    return this.writer.run(() => {
+      const result: MoveResult = { moved: 0, done: false, missingDestination: false, destinations: [] };
+      const row = this.sql.moveTaskById.get(request.taskId);
+      if (row?.status !== 'RUNNING') {
+        result.done = true;
+        result.task = row && toMoveTask(row);
+        return result;
+      }
+      const candidates = this.sql.moveCandidates.all(
+        row.source_queue_id,
+        row.cursor_seq,
+        row.max_seq,
+        request.now,
+        request.limit,
+      );
+      let cursor = row.cursor_seq;
+      const destinations = new Set<number>();
+      for (const message of candidates) {
+        const destination = request.destinationFor(message.dead_letter_source_arn ?? undefined);
+        if (destination === 'missing') {
+          result.missingDestination = true;
+          break;
+        }
+        cursor = message.seq;
+        if (destination === 'skip') continue;
+        this.sql.moveOne.run({ seq: message.seq, queueId: destination, now: request.now });
+        destinations.add(destination);
+        result.moved += 1;
+      }
+      this.sql.recordMoveProgress.run({ id: request.taskId, moved: result.moved, cursor, now: request.now });
+      result.done = !result.missingDestination && candidates.length < request.limit;
+      result.destinations = [...destinations];
+      result.task = toMoveTask(this.sql.moveTaskById.get(request.taskId) as MoveTaskRow);
+      return result;
+    });
   }
 
   async counts(queueId: number, now: number): Promise<QueueCounts> {
