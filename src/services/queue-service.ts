@@ -340,6 +340,10 @@ export class QueueService {
     const attributes = mergeQueueAttributes(queue.attributes, changes);
     if (fifo) checkFifoAttributeConsistency(attributes);
     await this.store.updateQueue(queue.id, { attributes, now: this.clock.now() });
+    // AWS: a FIFO queue's delay is retroactive, a standard queue's applies to new messages only.
+    if (fifo && changes.DelaySeconds !== undefined && changes.DelaySeconds !== queue.attributes.DelaySeconds) {
+      await this.store.redelayUnreceived(queue.id, Number(changes.DelaySeconds) * 1000);
+    }
     // A shorter wait or a changed delay can change what a parked long poll should do.
     this.wakeups.notify(queue.id);
   }
@@ -646,6 +650,8 @@ export class QueueService {
     if (outcome === 'expired' || outcome === 'stale') {
       throw invalidParameter('ReceiptHandle', raw, 'The receipt handle has expired.');
     }
+    // Deleting a group's message may unlock the group for a waiting long poll.
+    if (outcome === 'deleted') this.wakeups.notify(queue.id);
   }
 
   async deleteMessageBatch(ctx: RequestContext, input: DeleteMessageBatchInput): Promise<BatchOutput<{ Id: string }>> {

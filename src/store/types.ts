@@ -64,6 +64,11 @@ export interface Store {
   setVisibility(queueId: number, seq: number, token: string, visibleAt: number): Promise<boolean>;
   /** Deletes every message of the queue sent at or before `now`, records the purge time. */
   purgeQueue(queueId: number, now: number): Promise<void>;
+  /**
+   * Makes every never-received message of the queue visible `delayMs` after it entered the queue:
+   * a FIFO queue's DelaySeconds applies to messages already in it.
+   */
+  redelayUnreceived(queueId: number, delayMs: number): Promise<void>;
   /** Deletes messages enqueued before `enqueuedBefore` in one queue, at most `limit`; returns how many. */
   deleteExpired(queueId: number, enqueuedBefore: number, limit: number): Promise<number>;
   /** Forgets FIFO deduplication ids whose window ended by `now`. */

@@ -779,6 +779,272 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
           assert.equal(new Set(ids).size, 30);
         }));
     });
+
+    describe('fifo', () => {
+      const WINDOW = 300_000;
+      /** A FIFO message of `groupId`, deduplicated under `dedupKey` for 5 minutes from its `sentAt`. */
+      function fifoMessage(groupId: string, dedupKey: string, overrides: Partial<NewMessage> = {}): NewMessage {
+        const sentAt = overrides.sentAt ?? T0;
+        return newMessage({
+          body: `${groupId}:${dedupKey}`,
+          groupId,
+          dedupId: dedupKey,
+          fifo: { dedupKey, dedupExpiresAt: sentAt + WINDOW },
+          sentAt,
+          visibleAt: sentAt,
+          ...overrides,
+        });
+      }
+      const claimFifo = (store: Store, queueId: number, overrides: Partial<ClaimRequest> = {}) =>
+        store.claimMessages(claimRequest(queueId, { fifo: true, ...overrides }));
+      const bodiesOf = (result: { messages: StoredMessage[] }) => result.messages.map((m) => m.body);
+      const stored = async (store: Store, queueId: number, now = T0) => {
+        const c = await store.counts(queueId, now);
+        return c.visible + c.inFlight + c.delayed;
+      };
+
+      test('appendMessages gives FIFO messages strictly increasing sequences; others get none', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q.fifo');
+          const results = await store.appendMessages(q.id, [
+            fifoMessage('a', 'k1'),
+            fifoMessage('b', 'k2'),
+            fifoMessage('a', 'k3'),
+          ]);
+          results.push(...(await store.appendMessages(q.id, [fifoMessage('c', 'k4')])));
+          const sequences = results.map((r) => r.sequence);
+          assert.ok(sequences.every((n) => typeof n === 'number'));
+          for (let i = 1; i < sequences.length; i++) {
+            assert.ok((sequences[i] as number) > (sequences[i - 1] as number), `sequence ${i} grows`);
+          }
+          assert.ok(results.every((r) => !r.duplicate));
+          const [plain] = await store.appendMessages(q.id, [newMessage()]);
+          assert.equal(plain?.sequence, undefined);
+          assert.equal(plain?.duplicate, false);
+
+          const { messages } = await claimFifo(store, q.id);
+          assert.deepEqual(
+            messages.filter((m) => m.groupId !== undefined).map((m) => m.sequence),
+            sequences,
+            'claims report the sequence the append gave',
+          );
+        }));
+
+      test('a dedup key seen within its window is a duplicate: original id and sequence back, nothing stored', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q.fifo');
+          const original = fifoMessage('a', 'k');
+          const [first] = await store.appendMessages(q.id, [original]);
+          assert.equal(first?.duplicate, false);
+          assert.equal(first?.messageId, original.messageId);
+
+          const [dup] = await store.appendMessages(q.id, [fifoMessage('a', 'k', { sentAt: T0 + WINDOW - 1 })]);
+          assert.deepEqual(dup, { messageId: original.messageId, sequence: first?.sequence, duplicate: true });
+          assert.equal(await stored(store, q.id), 1);
+
+          const later = fifoMessage('a', 'k', { sentAt: T0 + WINDOW });
+          const [fresh] = await store.appendMessages(q.id, [later]);
+          assert.equal(fresh?.duplicate, false, 'at the end of the window the key is free again');
+          assert.equal(fresh?.messageId, later.messageId);
+          assert.ok((fresh?.sequence ?? 0) > (first?.sequence ?? 0));
+          assert.equal(await stored(store, q.id), 2);
+        }));
+
+      test('duplicates inside one appendMessages call; keys are per queue', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q.fifo');
+          const other = await makeQueue(store, 'other.fifo');
+          const a = fifoMessage('g', 'k1');
+          const results = await store.appendMessages(q.id, [a, fifoMessage('g', 'k2'), fifoMessage('h', 'k1')]);
+          assert.deepEqual(
+            results.map((r) => r.duplicate),
+            [false, false, true],
+          );
+          assert.equal(results[2]?.messageId, a.messageId);
+          assert.equal(results[2]?.sequence, results[0]?.sequence);
+          assert.equal(await stored(store, q.id), 2);
+
+          const [elsewhere] = await store.appendMessages(other.id, [fifoMessage('g', 'k1')]);
+          assert.equal(elsewhere?.duplicate, false);
+          assert.equal(await stored(store, other.id), 1);
+        }));
+
+      test('a dedup key outlives its message; forgetDedupIds forgets only expired keys', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q.fifo');
+          const early = fifoMessage('g', 'early');
+          const late = fifoMessage('g', 'late', { sentAt: T0 + 100_000 });
+          await store.appendMessages(q.id, [early, late]);
+          const { messages } = await claimFifo(store, q.id, { now: T0 + 100_000 });
+          assert.equal(messages.length, 2);
+          for (const m of messages) assert.equal(await store.deleteMessage(q.id, m.seq, m.token), 'deleted');
+
+          const [again] = await store.appendMessages(q.id, [fifoMessage('g', 'early', { sentAt: T0 + 200_000 })]);
+          assert.equal(again?.duplicate, true, 'remembered after the delete');
+          assert.equal(again?.messageId, early.messageId);
+
+          assert.equal(await store.forgetDedupIds(T0 + WINDOW), 1);
+          const [lateAgain] = await store.appendMessages(q.id, [fifoMessage('g', 'late', { sentAt: T0 + WINDOW })]);
+          assert.equal(lateAgain?.duplicate, true, 'an unexpired key is kept');
+          assert.equal(await stored(store, q.id), 0);
+        }));
+
+      test('deleteQueue forgets the queue’s dedup keys', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q.fifo');
+          await store.appendMessages(q.id, [fifoMessage('g', 'k')]);
+          await store.deleteQueue(q.id, T0);
+          const { queue } = await store.createQueue(newQueue('q.fifo'));
+          const [result] = await store.appendMessages(queue.id, [fifoMessage('g', 'k', { sentAt: T0 + 1 })]);
+          assert.equal(result?.duplicate, false);
+          assert.equal(await stored(store, queue.id, T0 + 1), 1);
+        }));
+
+      test('claims come in send order, not visibleAt order, several of one group at once', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q.fifo');
+          await store.appendMessages(q.id, [
+            fifoMessage('a', 'a1', { visibleAt: T0 + 10 }),
+            fifoMessage('b', 'b1'),
+            fifoMessage('a', 'a2', { visibleAt: T0 + 10 }),
+            fifoMessage('b', 'b2'),
+            fifoMessage('a', 'a3', { visibleAt: T0 + 10 }),
+          ]);
+          assert.deepEqual(bodiesOf(await claimFifo(store, q.id, { now: T0 + 10 })), [
+            'a:a1',
+            'b:b1',
+            'a:a2',
+            'b:b2',
+            'a:a3',
+          ]);
+        }));
+
+      test('group lock: a group with a message in flight is skipped, other groups are claimed', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q.fifo');
+          await store.appendMessages(q.id, [fifoMessage('a', 'a1'), fifoMessage('a', 'a2'), fifoMessage('b', 'b1')]);
+          assert.deepEqual(bodiesOf(await claimFifo(store, q.id, { max: 1 })), ['a:a1']);
+          assert.deepEqual(bodiesOf(await claimFifo(store, q.id)), ['b:b1']);
+          assert.deepEqual(bodiesOf(await claimFifo(store, q.id)), []);
+          assert.deepEqual(bodiesOf(await claimFifo(store, q.id, { now: T0 + 29_999 })), []);
+          const back = await claimFifo(store, q.id, { now: T0 + 30_000 });
+          assert.deepEqual(bodiesOf(back), ['a:a1', 'a:a2', 'b:b1']);
+          assert.equal(back.messages[0]?.receiveCount, 2);
+        }));
+
+      test('a group stays closed while an earlier message of it is delayed, within one claim too', () =>
+        withStore(async (store) => {
+          // core/fifo-rules.ts: a group is closed "while a message sent before the candidate is not yet visible".
+          const q = await makeQueue(store, 'q.fifo');
+          await store.appendMessages(q.id, [
+            fifoMessage('a', 'a1'),
+            fifoMessage('a', 'a2', { visibleAt: T0 + 60_000 }),
+            fifoMessage('a', 'a3'),
+            fifoMessage('b', 'b1'),
+          ]);
+          const first = await claimFifo(store, q.id);
+          assert.deepEqual(bodiesOf(first), ['a:a1', 'b:b1'], 'a:a3 may not overtake the delayed a:a2');
+        }));
+
+      test('a group stays closed while an earlier message of it is delayed, across claims', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q.fifo');
+          await store.appendMessages(q.id, [
+            fifoMessage('a', 'a1', { visibleAt: T0 + 60_000 }),
+            fifoMessage('a', 'a2'),
+            fifoMessage('b', 'b1'),
+          ]);
+          assert.deepEqual(bodiesOf(await claimFifo(store, q.id, { visibilityMs: 120_000 })), ['b:b1']);
+          assert.deepEqual(bodiesOf(await claimFifo(store, q.id, { now: T0 + 59_999 })), [], 'a:a2 still waits');
+          assert.deepEqual(bodiesOf(await claimFifo(store, q.id, { now: T0 + 60_000 })), ['a:a1', 'a:a2']);
+        }));
+
+      test('dead-letter from a FIFO claim keeps group and sequence and restarts the enqueue time', () =>
+        withStore(async (store) => {
+          const source = await makeQueue(store, 'source.fifo');
+          const dlq = await makeQueue(store, 'dlq.fifo');
+          const [appended] = await store.appendMessages(source.id, [fifoMessage('a', 'a1')]);
+          await store.appendMessages(source.id, [newMessage({ body: 'fair', groupId: 'tenant' })]);
+          const result = await claimFifo(store, source.id, {
+            now: T0 + 40_000,
+            decide: () => 'dead-letter',
+            deadLetter: { queueId: dlq.id, sourceArn: SOURCE_ARN },
+          });
+          assert.equal(result.deadLettered, 2);
+          const { messages } = await claimFifo(store, dlq.id, { now: T0 + 40_000 });
+          const moved = messages.find((m) => m.body === 'a:a1');
+          assert.ok(moved);
+          assert.equal(moved.groupId, 'a');
+          assert.equal(moved.sequence, appended?.sequence);
+          assert.equal(moved.sentAt, T0);
+          assert.equal(moved.enqueuedAt, T0 + 40_000, 'FIFO retention restarts in the DLQ');
+          assert.equal(moved.deadLetterSourceArn, SOURCE_ARN);
+          const fair = messages.find((m) => m.body === 'fair');
+          assert.ok(fair, 'a message with a group but no deduplication id is moved too');
+          assert.equal(fair.enqueuedAt, null, 'a standard message keeps its send time');
+        }));
+
+      test('deleteExpired measures a moved FIFO message from when it entered the queue', () =>
+        withStore(async (store) => {
+          const source = await makeQueue(store, 'source.fifo');
+          const dlq = await makeQueue(store, 'dlq.fifo');
+          await store.appendMessages(source.id, [fifoMessage('a', 'a1')]);
+          await claimFifo(store, source.id, {
+            now: T0 + 40_000,
+            decide: () => 'dead-letter',
+            deadLetter: { queueId: dlq.id, sourceArn: SOURCE_ARN },
+          });
+          assert.equal(await store.deleteExpired(dlq.id, T0 + 40_000, 100), 0, 'sent before, but entered at 40 s');
+          assert.equal(await store.deleteExpired(dlq.id, T0 + 40_001, 100), 1);
+        }));
+
+      test('deleteMessage with onlyInFlight: deleted while in flight, expired after, stale with an old token', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q.fifo');
+          await store.appendMessages(q.id, [fifoMessage('a', 'a1'), fifoMessage('b', 'b1')]);
+          const [a, b] = (await claimFifo(store, q.id, { visibilityMs: 10_000 })).messages;
+          assert.ok(a && b);
+          const options = (now: number) => ({ now, onlyInFlight: true });
+          assert.equal(await store.deleteMessage(q.id, a.seq, a.token, options(T0 + 9_999)), 'deleted');
+          assert.equal(await store.deleteMessage(q.id, b.seq, b.token, options(T0 + 10_000)), 'expired');
+          assert.ok(await store.getMessageState(q.id, b.seq), 'an expired handle leaves the message');
+          const [again] = (await claimFifo(store, q.id, { now: T0 + 10_000 })).messages;
+          assert.equal(again?.seq, b.seq);
+          assert.equal(await store.deleteMessage(q.id, b.seq, b.token, options(T0 + 10_001)), 'stale');
+          assert.ok(again);
+          assert.equal(await store.deleteMessage(q.id, b.seq, again.token, options(T0 + 10_001)), 'deleted');
+        }));
+
+      test('concurrent FIFO claims never hand out a locked group', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q.fifo');
+          const groups = ['a', 'b', 'c', 'd', 'e'];
+          await store.appendMessages(
+            q.id,
+            Array.from({ length: 50 }, (_, i) => fifoMessage(groups[i % 5] as string, `m${i}`)),
+          );
+          const results = await Promise.all(Array.from({ length: 10 }, () => claimFifo(store, q.id, { max: 4 })));
+          const claimedBy = new Map<string, number>();
+          results.forEach((r, i) => {
+            for (const m of r.messages) {
+              const group = m.groupId as string;
+              assert.ok(claimedBy.get(group) === undefined || claimedBy.get(group) === i, `${group} went to one claim`);
+              claimedBy.set(group, i);
+            }
+          });
+          assert.deepEqual([...claimedBy.keys()].sort(), groups, 'every group was claimed by someone');
+          const all = results.flatMap((r) => r.messages);
+          assert.equal(new Set(all.map((m) => m.seq)).size, all.length);
+          for (const g of groups) {
+            const got = all.filter((m) => m.groupId === g).map((m) => m.dedupId);
+            const expected = Array.from({ length: 50 }, (_, i) => i)
+              .filter((i) => i % 5 === groups.indexOf(g))
+              .map((i) => `m${i}`)
+              .slice(0, got.length);
+            assert.deepEqual(got, expected, `group ${g}: a prefix in send order`);
+          }
+        }));
+    });
   });
 }
 

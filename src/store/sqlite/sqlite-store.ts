@@ -211,6 +211,13 @@ export class SqliteStore implements Store {
          ORDER BY seq LIMIT ?`,
       ),
       messageBySeq: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE seq = ?'),
+      groupGap: db.prepare<[number, string, number, number, number], { gap: number }>(
+        `SELECT 1 AS gap FROM messages WHERE queue_id = ? AND group_id = ? AND group_id IS NOT NULL
+         AND seq > ? AND seq < ? AND visible_at > ? LIMIT 1`,
+      ),
+      redelay: db.prepare<[number, number]>(
+        'UPDATE messages SET visible_at = COALESCE(enqueued_at, sent_at) + ? WHERE queue_id = ? AND receive_count = 0',
+      ),
       groupBlocked: db.prepare<[number, string, number, number], { blocked: number }>(
         `SELECT 1 AS blocked FROM messages WHERE queue_id = ? AND group_id = ? AND group_id IS NOT NULL
          AND visible_at > ? AND (receive_count > 0 OR seq < ?) LIMIT 1`,
@@ -227,7 +234,8 @@ export class SqliteStore implements Store {
       moveToDeadLetter: db.prepare(
         `UPDATE messages SET queue_id = @queueId, visible_at = @now, receipt_token = NULL,
          dead_letter_source_arn = @sourceArn,
-         enqueued_at = CASE WHEN group_id IS NOT NULL AND dedup_id IS NOT NULL THEN @now ELSE enqueued_at END
+         enqueued_at = CASE WHEN group_id IS NOT NULL AND dedup_id IS NOT NULL THEN @now ELSE enqueued_at END,
+         dedup_id = CASE WHEN group_id IS NOT NULL AND dedup_id IS NOT NULL THEN message_id ELSE dedup_id END
          WHERE seq = @seq`,
       ),
       deleteBySeq: db.prepare<[number]>('DELETE FROM messages WHERE seq = ?'),
@@ -421,7 +429,8 @@ export class SqliteStore implements Store {
       // claimed with a zero visibility timeout becomes visible again at `now`, inside the range still
       // ahead, so `seen` keeps one claim from taking it twice.
       const seen = new Set<number>();
-      const groupOpen = new Map<string, boolean>();
+      // Per group met in this claim: still open, and the last message of it taken here.
+      const groups = new Map<string, { open: boolean; lastSeq: number }>();
       let cursor = { visibleAt: Number.MIN_SAFE_INTEGER, seq: 0 };
       const batchSize = request.fifo ? 512 : max + 16;
       for (;;) {
@@ -440,12 +449,20 @@ export class SqliteStore implements Store {
             }
             cursor = { visibleAt: cursor.visibleAt, seq: key.seq };
             if (seen.has(key.seq)) continue;
-            let open = groupOpen.get(key.group_id);
-            if (open === undefined) {
-              open = this.sql.groupBlocked.get(queueId, key.group_id, now, key.seq) === undefined;
-              groupOpen.set(key.group_id, open);
+            let group = groups.get(key.group_id);
+            if (group === undefined) {
+              group = {
+                open: this.sql.groupBlocked.get(queueId, key.group_id, now, key.seq) === undefined,
+                lastSeq: key.seq,
+              };
+              groups.set(key.group_id, group);
+            } else if (group.open && this.sql.groupGap.get(queueId, key.group_id, group.lastSeq, key.seq, now)) {
+              // A message between the last one taken and this one is not visible yet (delayed): wait for it.
+              group.open = false;
             }
-            const row = open ? this.sql.messageBySeq.get(key.seq) : undefined;
+            if (!group.open) continue;
+            group.lastSeq = key.seq;
+            const row = this.sql.messageBySeq.get(key.seq);
             if (row) rows.push(row);
           }
         } else {
@@ -528,6 +545,10 @@ export class SqliteStore implements Store {
       this.sql.purge.run(queueId, now);
       this.sql.markPurged.run(now, queueId);
     });
+  }
+
+  async redelayUnreceived(queueId: number, delayMs: number): Promise<void> {
+    await this.writer.run(() => this.sql.redelay.run(delayMs, queueId));
   }
 
   async deleteExpired(queueId: number, enqueuedBefore: number, limit: number): Promise<number> {
