@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LIMIT_NAMES, type Limits, parseLimitOverrides } from '../core/limits.js';
 import { DEFAULT_CONFIG } from '../server/config.js';
-import { startServer, VERSION } from '../server/server.js';
+import { VERSION } from '../version.js';
+import { registerQueuesCommand } from './commands/queues.js';
+import { registerRedriveCommand } from './commands/redrive.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -60,6 +62,8 @@ export function buildProgram(): Command {
         } catch (error) {
           program.error(`error: --limit: ${(error as Error).message}`);
         }
+        // Loaded here so that client commands do not pay for the server (SQLite, pino) at start-up.
+        const { startServer } = await import('../server/server.js');
         const server = await startServer({
           host: opts.host,
           port: opts.port,
@@ -84,6 +88,9 @@ export function buildProgram(): Command {
       },
     );
 
+  registerQueuesCommand(program);
+  registerRedriveCommand(program);
+
   return program;
 }
 
@@ -91,5 +98,6 @@ buildProgram()
   .parseAsync(process.argv)
   .catch((error: unknown) => {
     console.error(`switchyard: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
+    const code = (error as { exitCode?: unknown } | null)?.exitCode;
+    process.exit(typeof code === 'number' ? code : 1);
   });

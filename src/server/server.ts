@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
@@ -13,11 +12,8 @@ import { QueueService } from '../services/queue-service.js';
 import type { RequestContext } from '../services/sqs-api.js';
 import { InProcessWakeups } from '../services/wakeups.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { VERSION } from '../version.js';
 import { resolveConfig, type ServerConfig } from './config.js';
-
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
 
 /** Largest request body we read; a batch of 1 MiB plus base64 attributes and JSON overhead fits. */
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;

@@ -225,6 +225,7 @@ export class MoveTaskService {
         taskId: task.id,
         now,
         limit,
+        newMessageId: randomUUID,
         destinationFor: (origin) => {
           const arn = fixed ?? origin;
           if (arn === undefined) return 'skip';

@@ -93,8 +93,10 @@ export interface Store {
   /**
    * Moves up to `limit` visible messages of a RUNNING task's source, in send order, to the queue
    * `destinationFor` names for each; in one transaction with the task's progress, so a crash leaves every
-   * message either moved and counted or still in the source. A moved message starts afresh: visible now,
-   * never received. `skip` leaves a message where it is; `missing` stops the batch there and reports it.
+   * message either moved and counted or still in the source. As AWS redrives, a moved message is a new
+   * message: a new id from `newMessageId`, sent now, at the end of the destination (with the next FIFO
+   * sequence number there), never received. `skip` leaves a message where it is; `missing` stops the batch
+   * there and reports it.
    */
   moveMessages(request: MoveRequest): Promise<MoveResult>;
 
@@ -217,6 +219,7 @@ export interface MoveRequest {
   taskId: string;
   now: number;
   limit: number;
+  newMessageId: () => string;
   /**
    * Where a message goes, given the ARN of the queue it was dead-lettered from (if known): a queue id,
    * `skip` to leave it in the source, or `missing` when its destination does not exist.

@@ -292,10 +292,12 @@ export class SqliteStore implements Store {
         `SELECT * FROM messages WHERE queue_id = ? AND seq > ? AND seq <= ? AND visible_at <= ?
          ORDER BY seq LIMIT ?`,
       ),
+      // A redriven message is a new message at the end of its destination: new seq, id, send time.
       moveOne: db.prepare(
-        `UPDATE messages SET queue_id = @queueId, visible_at = @now, receive_count = 0, first_receive_at = NULL,
-         received_at = NULL, receipt_token = NULL, dead_letter_source_arn = NULL, enqueued_at = @now
-         WHERE seq = @seq`,
+        `INSERT INTO messages (queue_id, message_id, body, attributes, trace_header, sender_id, sent_at, visible_at,
+           group_id, dedup_id, sequence_number)
+         SELECT @queueId, @messageId, body, attributes, trace_header, sender_id, @now, @now,
+           group_id, dedup_id, @sequence FROM messages WHERE seq = @seq`,
       ),
       recordMoveProgress: db.prepare(
         'UPDATE move_tasks SET moved = moved + @moved, cursor_seq = @cursor, updated_at = @now WHERE id = @id',
@@ -630,7 +632,16 @@ export class SqliteStore implements Store {
         }
         cursor = message.seq;
         if (destination === 'skip') continue;
-        this.sql.moveOne.run({ seq: message.seq, queueId: destination, now: request.now });
+        const sequence =
+          message.sequence_number === null ? null : (this.sql.nextSequence.get(destination)?.fifo_sequence ?? null);
+        this.sql.moveOne.run({
+          seq: message.seq,
+          queueId: destination,
+          now: request.now,
+          messageId: request.newMessageId(),
+          sequence,
+        });
+        this.sql.deleteBySeq.run(message.seq);
         destinations.add(destination);
         result.moved += 1;
       }
