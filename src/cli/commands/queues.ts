@@ -1,21 +1,11 @@
 // `switchyard queues`: every queue of a running server with its depth and dead-letter links.
 import type { Command } from 'commander';
-import { addEndpointOption, CliError, getJson, resolveEndpoint, useColor } from '../endpoint.js';
+// Type only: erased at build, so the client commands still load no server code.
+import type { QueueOverview } from '../../services/queue-service.js';
 
-/** One queue as GET /console/api/queues describes it (the server's QueueOverview). */
-export interface QueueOverview {
-  name: string;
-  url: string;
-  arn: string;
-  fifo: boolean;
-  visible: number;
-  inFlight: number;
-  delayed: number;
-  oldestMessageAgeSeconds: number | null;
-  deadLetterQueue: string | null;
-  maxReceiveCount: number | null;
-  deadLetterSources: string[];
-}
+export type { QueueOverview };
+
+import { addEndpointOption, CliError, getJson, resolveEndpoint, useColor } from '../endpoint.js';
 
 /** `3s`, `5m 2s`, `1h 4m`, `2d 3h`; `-` when there is no message. */
 export function formatAge(seconds: number | null | undefined): string {
