@@ -557,6 +557,8 @@ export class QueueService {
     const systemNames = resolveSystemAttributeNames(input.AttributeNames, input.MessageSystemAttributeNames);
     const deadline = this.clock.now() + params.waitTimeSeconds * 1000;
     for (;;) {
+      // Read before looking: a send that commits while we look still wakes the wait below.
+      const seen = this.wakeups.version(queue.id);
       const claimed = await this.claim(ctx, queue, params.max, params.visibilityTimeoutSeconds);
       if (claimed.length > 0) {
         return {
@@ -581,7 +583,7 @@ export class QueueService {
       const now = this.clock.now();
       if (now >= deadline || this.stopping || ctx.signal?.aborted) return {};
       const next = await this.store.nextVisibleAt(queue.id, now);
-      await this.wakeups.wait(queue.id, Math.min(deadline, next ?? deadline) - now, ctx.signal);
+      await this.wakeups.wait(queue.id, Math.min(deadline, next ?? deadline) - now, ctx.signal, seen);
       // The queue may have been deleted or changed while we waited.
       const fresh = await this.store.getQueueById(queue.id);
       if (!fresh) return {};

@@ -5,25 +5,40 @@
  */
 export interface WakeupSignal {
   notify(queueId: number): void;
-  /** Resolves on a notify for the queue, after `timeoutMs`, on abort, or on close, whichever comes first. */
-  wait(queueId: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * How many notifies the queue has had. A waiter reads it before it looks at the store and passes it to
+   * `wait`, so that a notify landing between its look and its wait is not lost.
+   */
+  version(queueId: number): number;
+  /**
+   * Resolves on a notify for the queue, at once if one came after `sinceVersion`, after `timeoutMs`, on
+   * abort, or on close, whichever comes first.
+   */
+  wait(queueId: number, timeoutMs: number, signal?: AbortSignal, sinceVersion?: number): Promise<void>;
   /** Releases every waiter and makes later waits return at once (graceful shutdown). */
   close(): void;
 }
 
 export class InProcessWakeups implements WakeupSignal {
   private readonly waiters = new Map<number, Set<() => void>>();
+  private readonly versions = new Map<number, number>();
   private closed = false;
 
+  version(queueId: number): number {
+    return this.versions.get(queueId) ?? 0;
+  }
+
   notify(queueId: number): void {
+    this.versions.set(queueId, this.version(queueId) + 1);
     const set = this.waiters.get(queueId);
     if (!set) return;
     this.waiters.delete(queueId);
     for (const wake of set) wake();
   }
 
-  wait(queueId: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  wait(queueId: number, timeoutMs: number, signal?: AbortSignal, sinceVersion?: number): Promise<void> {
     if (this.closed || signal?.aborted || timeoutMs <= 0) return Promise.resolve();
+    if (sinceVersion !== undefined && this.version(queueId) !== sinceVersion) return Promise.resolve();
     return new Promise<void>((resolve) => {
       let set = this.waiters.get(queueId);
       if (!set) {
