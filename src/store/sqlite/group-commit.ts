@@ -18,7 +18,22 @@ export class GroupCommitter {
   /** Number of commits and of writes they carried, for the benchmark and metrics. */
   readonly stats = { commits: 0, writes: 0 };
 
-  constructor(private readonly db: Database.Database) {}
+  private readonly begin: Database.Statement;
+  private readonly commit: Database.Statement;
+  private readonly rollback: Database.Statement;
+  private readonly savepoint: Database.Statement;
+  private readonly release: Database.Statement;
+  private readonly rollbackToSavepoint: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    // Prepared once: wrapping each write in a fresh db.transaction() cost ~5% of the server's CPU.
+    this.begin = db.prepare('BEGIN');
+    this.commit = db.prepare('COMMIT');
+    this.rollback = db.prepare('ROLLBACK');
+    this.savepoint = db.prepare('SAVEPOINT write');
+    this.release = db.prepare('RELEASE write');
+    this.rollbackToSavepoint = db.prepare('ROLLBACK TO write');
+  }
 
   run<T>(fn: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
@@ -40,17 +55,22 @@ export class GroupCommitter {
     if (batch.length === 0) return;
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
-      this.db.transaction(() => {
-        for (const write of batch) {
-          try {
-            // A nested better-sqlite3 transaction is a savepoint.
-            outcomes.push({ ok: true, value: this.db.transaction(write.fn)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
+      this.begin.run();
+      for (const write of batch) {
+        this.savepoint.run();
+        try {
+          outcomes.push({ ok: true, value: write.fn() });
+          this.release.run();
+        } catch (error) {
+          // Undo this write alone; its neighbours in the batch still commit.
+          this.rollbackToSavepoint.run();
+          this.release.run();
+          outcomes.push({ ok: false, error });
         }
-      })();
+      }
+      this.commit.run();
     } catch (error) {
+      if (this.db.inTransaction) this.rollback.run();
       for (const write of batch) write.reject(error);
       return;
     }

@@ -142,6 +142,8 @@ export class SqliteStore implements Store {
   readonly schemaVersion: number;
   private readonly db: Database.Database;
   private readonly writer: GroupCommitter;
+  /** Upper bounds of the messages in flight per queue, a cache valid because this process is the only writer. */
+  private readonly inflightBounds = new Map<number, { count: number }>();
   private readonly sql;
 
   constructor(options: SqliteStoreOptions) {
@@ -420,9 +422,17 @@ export class SqliteStore implements Store {
     return this.writer.run(() => {
       const result: ClaimResult = { messages: [], deadLettered: 0, expired: 0, overLimit: false };
       const { queueId, now, max } = request;
+      let inflight: { count: number } | undefined;
       if (request.maxInflight !== undefined) {
-        const inflight = this.sql.countInflight.get(queueId, now)?.n ?? 0;
-        if (inflight >= request.maxInflight) {
+        // Counting is linear in the messages in flight, so it is done only when the cached bound reaches
+        // the limit. The bound never undercounts: only claims put messages in flight (and add to it here),
+        // while deletes and ended visibility take them out unseen. Below the limit it is proof enough.
+        inflight = this.inflightBounds.get(queueId);
+        if (!inflight || inflight.count >= request.maxInflight) {
+          inflight = { count: this.sql.countInflight.get(queueId, now)?.n ?? 0 };
+          this.inflightBounds.set(queueId, inflight);
+        }
+        if (inflight.count >= request.maxInflight) {
           result.overLimit = true;
           return result;
         }
@@ -502,6 +512,7 @@ export class SqliteStore implements Store {
               firstReceiveAt: message.firstReceiveAt ?? now,
               receivedAt: now,
             });
+            if (inflight) inflight.count += 1;
             if (result.messages.length >= max) return result;
           }
         }
