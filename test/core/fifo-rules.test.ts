@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { AwsError, type AwsErrorCode } from '../../src/core/errors.js';
 import {
   checkFifoAttributeConsistency,
   DEDUP_WINDOW_MS,
@@ -15,16 +14,7 @@ import {
   formatSequenceNumber,
 } from '../../src/core/fifo-rules.js';
 import type { QueueAttributeValues } from '../../src/core/queue-attributes.js';
-
-function throwsAws(fn: () => unknown, code: AwsErrorCode, message?: RegExp | string): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof AwsError, `expected an AwsError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
-}
+import { throwsAws } from '../helpers/aws-error.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 

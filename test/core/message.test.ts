@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { AwsError, type AwsErrorCode } from '../../src/core/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../../src/core/limits.js';
 import {
   attributesSize,
@@ -13,15 +12,7 @@ import {
   validateMessageSystemAttributes,
   validateOutgoingMessage,
 } from '../../src/core/message.js';
-
-function throwsAws(fn: () => unknown, code: AwsErrorCode, message?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof AwsError, `expected an AwsError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
+import { throwsAws } from '../helpers/aws-error.js';
 
 const limits: Limits = { ...DEFAULT_LIMITS };
 const MAX = DEFAULT_LIMITS.maxMessageBytes;

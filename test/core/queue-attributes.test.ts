@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AwsError, type AwsErrorCode } from '../../src/core/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../../src/core/limits.js';
 import {
   ALL_ATTRIBUTE_NAMES,
@@ -16,15 +15,7 @@ import {
   resolveRequestedAttributes,
   validateQueueAttributes,
 } from '../../src/core/queue-attributes.js';
-
-function throwsAws(fn: () => unknown, code: AwsErrorCode, message?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof AwsError, `expected an AwsError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
+import { throwsAws } from '../helpers/aws-error.js';
 
 const limits: Limits = { ...DEFAULT_LIMITS };
 const standard = { fifo: false, creating: true };

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AwsError, type AwsErrorCode } from '../../src/core/errors.js';
 import { md5OfMessageAttributes } from '../../src/core/md5.js';
 import type { MessageAttributes } from '../../src/core/message.js';
 import {
@@ -16,15 +15,7 @@ import {
   selectMessageAttributes,
   staleHandleForVisibility,
 } from '../../src/core/receive-rules.js';
-
-function throwsAws(fn: () => unknown, code: AwsErrorCode, message?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof AwsError, `expected an AwsError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
+import { throwsAws } from '../helpers/aws-error.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { sqsClient } from './server.js';
+import { sqsClient, tempDataDir } from './server.js';
 
 /** The repository root: the CLI runs from here so that `--import tsx` and `src/cli/main.ts` resolve. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -203,6 +205,45 @@ export async function killAllServers(): Promise<void> {
       await within(watchExit(child), 10_000, `pid ${child.pid} exit`).catch(() => undefined);
     }),
   );
+}
+
+export interface ServerProcesses {
+  /** A new data directory (named `<prefix>…`), deleted after the file's tests. */
+  dataDir(prefix: string): string;
+  /** Starts a server process on `dataDir` (durability full unless given); its client is destroyed after the tests. */
+  serve(dataDir: string, durability?: 'full' | 'relaxed'): Promise<ServerProcess>;
+  /** Destroys `client` after the tests; returns it. */
+  track(client: SQSClient): SQSClient;
+}
+
+/**
+ * For a test file that runs server processes: registers an `after` hook that SIGKILLs every server still
+ * running, then destroys the clients and deletes the data directories handed out here.
+ */
+export function serverProcesses(): ServerProcesses {
+  const dirs: string[] = [];
+  const clients: SQSClient[] = [];
+  after(async () => {
+    await killAllServers();
+    for (const c of clients) c.destroy();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    dataDir(prefix) {
+      const dir = tempDataDir(prefix);
+      dirs.push(dir);
+      return dir;
+    },
+    async serve(dataDir, durability = 'full') {
+      const p = await spawnServer({ dataDir, durability });
+      clients.push(p.sqs);
+      return p;
+    },
+    track(client) {
+      clients.push(client);
+      return client;
+    },
+  };
 }
 
 export interface CliResult extends Exit {

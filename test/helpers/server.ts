@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { type RunningServer, type StartOptions, startServer } from '../../src/server/server.js';
@@ -46,5 +47,35 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
       await server.close();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * One test server for all the tests of a file: started in a `before` hook, stopped in an `after` hook. The
+ * object returned stands for it; read its members in hooks and tests, once the server has started.
+ */
+export function testServerForFile(options: StartOptions = {}): TestServer {
+  let current: TestServer | undefined;
+  const started = (): TestServer => {
+    if (!current) throw new Error('the test server of this file has not started');
+    return current;
+  };
+  before(async () => {
+    current = await startTestServer(options);
+  });
+  after(async () => {
+    await started().stop();
+  });
+  return {
+    get server() {
+      return started().server;
+    },
+    get sqs() {
+      return started().sqs;
+    },
+    get dataDir() {
+      return started().dataDir;
+    },
+    stop: () => started().stop(),
   };
 }

@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
-  CreateQueueCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
@@ -14,28 +13,16 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { QueueOverview } from '../../src/cli/commands/queues.js';
 import { killAllServers, REPO_ROOT, type ServerProcess, sleep, spawnServer, within } from '../helpers/process.js';
 import { tempDataDir } from '../helpers/server.js';
+import { createQueue as createSdkQueue, queueArnOf } from '../helpers/sqs.js';
 
 interface Run {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-}
-
-interface QueueJson {
-  name: string;
-  url: string;
-  arn: string;
-  fifo: boolean;
-  visible: number;
-  inFlight: number;
-  delayed: number;
-  oldestMessageAgeSeconds: number | null;
-  deadLetterQueue: string | null;
-  maxReceiveCount: number | null;
-  deadLetterSources: string[];
 }
 
 const children = new Set<ReturnType<typeof spawn>>();
@@ -88,18 +75,14 @@ after(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** Creates a queue and keeps its URL in `url`. */
 async function createQueue(name: string, Attributes?: Record<string, string>): Promise<string> {
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes }));
-  assert.ok(QueueUrl);
+  const QueueUrl = await createSdkQueue(sqs, name, Attributes);
   url[name] = QueueUrl;
   return QueueUrl;
 }
 
-async function arnOf(QueueUrl: string): Promise<string> {
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-  assert.ok(Attributes?.QueueArn);
-  return Attributes.QueueArn;
-}
+const arnOf = (QueueUrl: string) => queueArnOf(sqs, QueueUrl);
 
 async function visible(QueueUrl: string): Promise<number> {
   const { Attributes } = await sqs.send(
@@ -164,7 +147,7 @@ describe('switchyard queues and redrive', () => {
       SWITCHYARD_ENDPOINT: 'http://127.0.0.1:1',
     });
     assert.equal(run.code, 0, run.stderr);
-    const queues = JSON.parse(run.stdout) as QueueJson[];
+    const queues = JSON.parse(run.stdout) as QueueOverview[];
     const byName = new Map(queues.map((q) => [q.name, q]));
     assert.deepEqual([...byName.keys()].sort(), ['audit', 'empty', 'orders', 'orders-dlq']);
     const dlq = byName.get('orders-dlq');

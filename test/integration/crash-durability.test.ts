@@ -2,9 +2,8 @@
 // restart it on the same data and check that every acknowledged write is there and nothing is corrupt.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { after, type TestContext, test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -19,35 +18,10 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import Database from 'better-sqlite3';
-import { killAllServers, type ServerProcess, spawnServer } from '../helpers/process.js';
-import { tempDataDir } from '../helpers/server.js';
+import { serverProcesses } from '../helpers/process.js';
+import { random } from '../helpers/random.js';
 
-const dirs: string[] = [];
-const clients: SQSClient[] = [];
-
-after(async () => {
-  await killAllServers();
-  for (const c of clients) c.destroy();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function serve(dataDir: string, durability: 'full' | 'relaxed'): Promise<ServerProcess> {
-  const p = await spawnServer({ dataDir, durability });
-  clients.push(p.sqs);
-  return p;
-}
-
-/** Small seeded PRNG (mulberry32) so that a failing kill point can be replayed with SWITCHYARD_CRASH_SEED. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { dataDir: newDataDir, serve } = serverProcesses();
 
 /** Body of the i-th sent message: its number and a payload of varying length that is checkable. */
 function sendBody(i: number): string {
@@ -91,11 +65,10 @@ async function crashRound(
   durability: 'full' | 'relaxed' = 'full',
 ): Promise<void> {
   const seed = Number(process.env.SWITCHYARD_CRASH_SEED ?? Date.now() % 1_000_000);
-  const rand = random(seed);
+  const rand = random(seed); // replayable with SWITCHYARD_CRASH_SEED
   const killAfter = killWindow[0] + Math.floor(rand() * (killWindow[1] - killWindow[0]));
   ctx.diagnostic(`seed ${seed}: SIGKILL at request ${killAfter}`);
-  const dataDir = tempDataDir('switchyard-crash-');
-  dirs.push(dataDir);
+  const dataDir = newDataDir('switchyard-crash-');
 
   // ---- setup, fully acknowledged ----------------------------------------------------------------
   const a = await serve(dataDir, durability);

@@ -2,8 +2,7 @@
 // redrive, restart it on the same data and check that every message is exactly once in the DLQ or back at
 // its source, that the task resumes on its own and that its moved count matches what moved.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -15,39 +14,13 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { killAllServers, type ServerProcess, sleep, spawnServer } from '../helpers/process.js';
-import { tempDataDir } from '../helpers/server.js';
+import { serverProcesses, sleep } from '../helpers/process.js';
+import { depth, drain as drainQueue } from '../helpers/sqs.js';
 
 const TOTAL = 3000;
 const RATE = 500;
 
-const dirs: string[] = [];
-const clients: SQSClient[] = [];
-
-after(async () => {
-  await killAllServers();
-  for (const c of clients) c.destroy();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function serve(dataDir: string): Promise<ServerProcess> {
-  const p = await spawnServer({ dataDir, durability: 'full' });
-  clients.push(p.sqs);
-  return p;
-}
-
-async function depth(sqs: SQSClient, QueueUrl: string): Promise<{ visible: number; inFlight: number }> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: Number(Attributes.ApproximateNumberOfMessages),
-    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
-  };
-}
+const { dataDir: newDataDir, serve } = serverProcesses();
 
 async function newestTask(sqs: SQSClient, SourceArn: string): Promise<ListMessageMoveTasksResultEntry | undefined> {
   const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn }));
@@ -55,27 +28,16 @@ async function newestTask(sqs: SQSClient, SourceArn: string): Promise<ListMessag
 }
 
 /** Receives every message of a queue (hidden for 5 minutes), stopping after two empty answers. */
-async function drain(sqs: SQSClient, QueueUrl: string): Promise<Message[]> {
-  const out: Message[] = [];
-  let empty = 0;
-  while (empty < 2 && out.length <= TOTAL * 2) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 300,
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    if (Messages.length === 0) empty += 1;
-    out.push(...Messages);
-  }
-  return out;
+function drain(sqs: SQSClient, QueueUrl: string): Promise<Message[]> {
+  return drainQueue(sqs, QueueUrl, {
+    VisibilityTimeout: 300,
+    max: TOTAL * 2 + 1,
+    extra: { MessageSystemAttributeNames: ['All'] },
+  });
 }
 
 test('a redrive killed mid-task resumes after the restart: no message lost or duplicated', async () => {
-  const dataDir = tempDataDir('switchyard-movecrash-');
-  dirs.push(dataDir);
+  const dataDir = newDataDir('switchyard-movecrash-');
   let server = await serve(dataDir);
   let sqs = server.sqs;
 

@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { sleep } from '../helpers/process.js';
 import { startTestServer, type TestServer, tempDataDir } from '../helpers/server.js';
+import { counts } from '../helpers/sqs.js';
 
 const dataDir = tempDataDir('switchyard-restart-');
 const running: TestServer[] = [];
@@ -111,24 +112,6 @@ async function receive(sqs: SQSClient, QueueUrl: string, VisibilityTimeout: numb
     }),
   );
   return got.Messages ?? [];
-}
-
-async function counts(sqs: SQSClient, QueueUrl: string) {
-  const got = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return {
-    visible: Number(got.Attributes?.ApproximateNumberOfMessages),
-    notVisible: Number(got.Attributes?.ApproximateNumberOfMessagesNotVisible),
-    delayed: Number(got.Attributes?.ApproximateNumberOfMessagesDelayed),
-  };
 }
 
 interface Sent {

@@ -1,33 +1,19 @@
 // Graceful shutdown of the CLI server on SIGTERM, and the CLI's help and flag validation.
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import {
   CreateQueueCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
-  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { killAllServers, runCli, type ServerProcess, sleep, spawnServer, within } from '../helpers/process.js';
-import { sqsClient, tempDataDir } from '../helpers/server.js';
+import { runCli, serverProcesses, sleep, within } from '../helpers/process.js';
+import { sqsClient } from '../helpers/server.js';
 
-const dirs: string[] = [];
-const clients: SQSClient[] = [];
-
-after(async () => {
-  await killAllServers();
-  for (const c of clients) c.destroy();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function serve(dataDir: string): Promise<ServerProcess> {
-  const p = await spawnServer({ dataDir, durability: 'full' });
-  clients.push(p.sqs);
-  return p;
-}
+const { dataDir: newDataDir, serve, track } = serverProcesses();
 
 /** HTTP status of an SDK error, when the server answered at all. */
 function httpStatus(error: unknown): number | undefined {
@@ -35,8 +21,7 @@ function httpStatus(error: unknown): number | undefined {
 }
 
 test('SIGTERM ends long polls at once, finishes requests, exits 0 and keeps every acknowledged message', async (ctx) => {
-  const dataDir = tempDataDir('switchyard-shutdown-');
-  dirs.push(dataDir);
+  const dataDir = newDataDir('switchyard-shutdown-');
   const a = await serve(dataDir);
   const url = (await a.sqs.send(new CreateQueueCommand({ QueueName: 'sd' }))).QueueUrl as string;
   const emptyUrl = (await a.sqs.send(new CreateQueueCommand({ QueueName: 'sd-empty' }))).QueueUrl as string;
@@ -51,8 +36,7 @@ test('SIGTERM ends long polls at once, finishes requests, exits 0 and keeps ever
   }
 
   // Two long polls, one on its own connection, parked on an empty queue.
-  const pollClient = sqsClient(a.url);
-  clients.push(pollClient);
+  const pollClient = track(sqsClient(a.url));
   const pollStarted = Date.now();
   const polls = [a.sqs, pollClient].map((client) =>
     client.send(new ReceiveMessageCommand({ QueueUrl: emptyUrl, WaitTimeSeconds: 20, MaxNumberOfMessages: 10 })).then(
@@ -185,8 +169,7 @@ const BAD_FLAGS: { args: string[]; message: RegExp }[] = [
 
 for (const { args, message } of BAD_FLAGS) {
   test(`switchyard serve ${args.join(' ')} exits non-zero with a clear message`, async () => {
-    const root = tempDataDir('switchyard-cli-');
-    dirs.push(root);
+    const root = newDataDir('switchyard-cli-');
     const dataDir = path.join(root, 'data');
     // --port 0 first: a value check must fail by itself, never by a clash on the default port.
     const r = await runCli(['serve', '--port', '0', '--data', dataDir, ...args], 15_000);

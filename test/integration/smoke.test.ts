@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { testServerForFile } from '../helpers/server.js';
 
-let t: TestServer;
-before(async () => {
-  t = await startTestServer();
-});
-after(async () => {
-  await t.stop();
-});
+const t = testServerForFile();
 
 test('send, receive and delete round trip through the SDK', async () => {
   const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: 'smoke' }));

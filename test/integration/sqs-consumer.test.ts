@@ -2,16 +2,11 @@
 // partial batch acknowledgement and terminateVisibilityTimeout.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  SendMessageBatchCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { type Message, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import { sleep } from '../helpers/process.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { sqsHelpers } from '../helpers/sqs.js';
 
 let t: TestServer;
 const consumers: Consumer[] = [];
@@ -25,11 +20,8 @@ after(async () => {
   await t.stop();
 });
 
-async function createQueue(name: string, attributes: Record<string, string> = {}): Promise<string> {
-  const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-  assert.ok(QueueUrl);
-  return QueueUrl;
-}
+/** `queueCounts` gives the approximate counts as strings, as the server wrote them. */
+const { createQueue, countAttributes: queueCounts } = sqsHelpers(() => t.sqs);
 
 /** Sends bodies "0".."n-1" with SendMessageBatch, 10 batches at a time; returns MessageId by number. */
 async function sendNumbered(QueueUrl: string, n: number): Promise<Map<number, string>> {
@@ -52,24 +44,6 @@ async function sendNumbered(QueueUrl: string, n: number): Promise<Map<number, st
   }
   assert.equal(ids.size, n);
   return ids;
-}
-
-async function queueCounts(QueueUrl: string) {
-  const { Attributes } = await t.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return {
-    visible: Attributes?.ApproximateNumberOfMessages,
-    notVisible: Attributes?.ApproximateNumberOfMessagesNotVisible,
-    delayed: Attributes?.ApproximateNumberOfMessagesDelayed,
-  };
 }
 
 async function waitFor(what: string, done: () => boolean, timeoutMs: number): Promise<void> {

@@ -4,16 +4,14 @@
 // (/work/shared/notes/sqs-protocol-and-peers.md §1.1 and §1.4; SQS Developer Guide pages cited where used).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   type Message,
   type MessageSystemAttributeName,
-  type QueueAttributeName,
   ReceiveMessageCommand,
   type ReceiveMessageCommandInput,
   SendMessageBatchCommand,
@@ -21,59 +19,24 @@ import {
   type SendMessageCommandInput,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
-import { sqsClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { ACCOUNT } from '../helpers/account.js';
+import { random } from '../helpers/random.js';
+import { sqsClient, testServerForFile } from '../helpers/server.js';
+import { rejectsWith, sqsHelpers, uniq } from '../helpers/sqs.js';
 
-const ACCOUNT = '000000000000';
+const t = testServerForFile();
 
-let t: TestServer;
-before(async () => {
-  t = await startTestServer();
-});
-after(async () => {
-  await t.stop();
-});
-
-let counter = 0;
-const uniq = (prefix: string) => `${prefix}-${++counter}`;
+const { createQueue, queueAttributes, counts } = sqsHelpers(() => t.sqs);
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
-async function rejectsWith(promise: Promise<unknown>, name: string, check?: (e: Error) => void): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof Error, 'expected an Error');
-    assert.equal(e.name, name, `expected ${name}, got ${e.name}: ${e.message}`);
-    check?.(e);
-    return true;
-  });
-}
-
-async function createQueue(name: string, Attributes?: Record<string, string>): Promise<string> {
-  const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes }));
-  assert.ok(QueueUrl);
-  return QueueUrl;
-}
 
 /** A FIFO queue named `<prefix>-<n>.fifo`. */
 const createFifo = (prefix: string, Attributes: Record<string, string> = {}) =>
   createQueue(`${uniq(prefix)}.fifo`, { FifoQueue: 'true', ...Attributes });
 
-async function queueAttributes(QueueUrl: string, names: string[] = ['All']): Promise<Record<string, string>> {
-  const out = await t.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: names as QueueAttributeName[] }),
-  );
-  return out.Attributes ?? {};
-}
-
+/** Visible + in flight + delayed. */
 async function messageCount(QueueUrl: string): Promise<number> {
-  const a = await queueAttributes(QueueUrl, [
-    'ApproximateNumberOfMessages',
-    'ApproximateNumberOfMessagesNotVisible',
-    'ApproximateNumberOfMessagesDelayed',
-  ]);
-  return (
-    Number(a.ApproximateNumberOfMessages) +
-    Number(a.ApproximateNumberOfMessagesNotVisible) +
-    Number(a.ApproximateNumberOfMessagesDelayed)
-  );
+  const c = await counts(QueueUrl);
+  return c.visible + c.notVisible + c.delayed;
 }
 
 let dedupCounter = 0;
@@ -434,17 +397,6 @@ describe('FIFO dead-letter redrive', () => {
     await rejectsWith(createQueue(uniq('std-src'), { RedrivePolicy: policy(fifoName) }), 'InvalidParameterValue');
   });
 });
-
-/** A small seeded generator (mulberry32), so a failing run can be replayed with its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('FIFO concurrency', () => {
   test('5 groups × 40 messages, 4 long-polling consumers with random failures: in order, each exactly once', async () => {

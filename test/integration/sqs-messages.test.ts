@@ -3,15 +3,13 @@
 // Expected values are AWS's (see /work/shared/notes/sqs-protocol-and-peers.md §1.1, §1.3, §1.4).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
-  CreateQueueCommand,
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   ListDeadLetterSourceQueuesCommand,
   type Message,
   type MessageAttributeValue,
@@ -22,61 +20,15 @@ import {
   type SendMessageBatchRequestEntry,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { sqsClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { ACCOUNT } from '../helpers/account.js';
+import { sqsClient, testServerForFile } from '../helpers/server.js';
+import { rejectsWith, sqsHelpers, uniq } from '../helpers/sqs.js';
 
-const ACCOUNT = '000000000000';
 const MIB = 1_048_576;
 
-let t: TestServer;
-before(async () => {
-  t = await startTestServer();
-});
-after(async () => {
-  await t.stop();
-});
+const t = testServerForFile();
 
-let counter = 0;
-const uniq = (prefix: string) => `${prefix}-${++counter}`;
-
-interface SdkError extends Error {
-  Code?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-async function rejectsWith(promise: Promise<unknown>, name: string, check?: (e: SdkError) => void): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof Error, 'expected an Error');
-    assert.equal(e.name, name, `expected ${name}, got ${e.name}: ${e.message}`);
-    check?.(e as SdkError);
-    return true;
-  });
-}
-
-async function createQueue(name: string, Attributes?: Record<string, string>): Promise<string> {
-  const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes }));
-  assert.ok(QueueUrl);
-  return QueueUrl;
-}
-
-async function queueAttributes(QueueUrl: string, names: string[] = ['All']): Promise<Record<string, string>> {
-  const out = await t.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: names as QueueAttributeName[] }),
-  );
-  return out.Attributes ?? {};
-}
-
-async function counts(QueueUrl: string): Promise<{ visible: number; notVisible: number; delayed: number }> {
-  const a = await queueAttributes(QueueUrl, [
-    'ApproximateNumberOfMessages',
-    'ApproximateNumberOfMessagesNotVisible',
-    'ApproximateNumberOfMessagesDelayed',
-  ]);
-  return {
-    visible: Number(a.ApproximateNumberOfMessages),
-    notVisible: Number(a.ApproximateNumberOfMessagesNotVisible),
-    delayed: Number(a.ApproximateNumberOfMessagesDelayed),
-  };
-}
+const { createQueue, queueAttributes, counts } = sqsHelpers(() => t.sqs);
 
 async function send(QueueUrl: string, MessageBody: string, extra: Partial<SendMessageCommand['input']> = {}) {
   return t.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody, ...extra }));

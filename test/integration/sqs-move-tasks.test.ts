@@ -2,80 +2,28 @@
 // CancelMessageMoveTask, the throttle, failures, FIFO order and RedriveAllowPolicy.
 // Expected values are AWS's (see /work/shared/notes/sqs-protocol-and-peers.md §1.5).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CancelMessageMoveTaskCommand,
-  CreateQueueCommand,
   DeleteMessageBatchCommand,
   DeleteQueueCommand,
-  GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   type ListMessageMoveTasksResultEntry,
   type Message,
   type MessageAttributeValue,
-  type QueueAttributeName,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
   SetQueueAttributesCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { testServerForFile } from '../helpers/server.js';
+import { drain as drainQueue, rejectsWith, sqsHelpers, uniq } from '../helpers/sqs.js';
 
-let t: TestServer;
-before(async () => {
-  t = await startTestServer();
-});
-after(async () => {
-  await t.stop();
-});
+const t = testServerForFile();
 
-let counter = 0;
-const uniq = (prefix: string) => `${prefix}-${++counter}`;
-
-type SdkError = Error & { $metadata?: { httpStatusCode?: number } };
-
-async function rejectsWith(
-  promise: Promise<unknown>,
-  name: string,
-  message?: string | RegExp,
-  status?: number,
-): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof Error, 'expected an Error');
-    assert.equal(e.name, name, `expected ${name}, got ${e.name}: ${e.message}`);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    if (status !== undefined) assert.equal((e as SdkError).$metadata?.httpStatusCode, status);
-    return true;
-  });
-}
-
-async function createQueue(name: string, Attributes?: Record<string, string>): Promise<string> {
-  const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes }));
-  assert.ok(QueueUrl);
-  return QueueUrl;
-}
-
-async function attributes(QueueUrl: string, names: string[]): Promise<Record<string, string>> {
-  const out = await t.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: names as QueueAttributeName[] }),
-  );
-  return out.Attributes ?? {};
-}
-
-async function arnOf(url: string): Promise<string> {
-  const arn = (await attributes(url, ['QueueArn'])).QueueArn;
-  assert.ok(arn);
-  return arn;
-}
-
-/** Visible + in flight + delayed. */
-async function depth(url: string): Promise<{ visible: number; inFlight: number }> {
-  const a = await attributes(url, ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible']);
-  return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible) };
-}
+const { createQueue, queueAttributes: attributes, queueArnOf: arnOf, depth } = sqsHelpers(() => t.sqs);
 
 const redrivePolicy = (dlqArn: string, maxReceiveCount = 1) =>
   JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount });
@@ -124,23 +72,12 @@ async function deadLetter(source: string, dlq: string, n: number): Promise<void>
 }
 
 /** Receives every message (hiding each for 60 s), at most `max`, stopping after two empty answers. */
-async function drain(url: string, max = 10_000): Promise<Message[]> {
-  const out: Message[] = [];
-  let empty = 0;
-  while (out.length < max && empty < 2) {
-    const { Messages = [] } = await t.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: url,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 60,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    if (Messages.length === 0) empty += 1;
-    out.push(...Messages);
-  }
-  return out;
+function drain(url: string, max = 10_000): Promise<Message[]> {
+  return drainQueue(t.sqs, url, {
+    VisibilityTimeout: 60,
+    max,
+    extra: { MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] },
+  });
 }
 
 async function listTasks(SourceArn: string, MaxResults?: number): Promise<ListMessageMoveTasksResultEntry[]> {

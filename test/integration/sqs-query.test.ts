@@ -5,25 +5,18 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { md5OfMessageAttributes } from '../../src/core/md5.js';
 import { SQS_QUERY_ACTIONS } from '../../src/protocol/aws-query.js';
 import { SQS_ACTIONS } from '../../src/protocol/sqs-actions.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ACCOUNT } from '../helpers/account.js';
+import { testServerForFile } from '../helpers/server.js';
+import { uniq } from '../helpers/sqs.js';
 
-const ACCOUNT = '000000000000';
 const NS = 'http://queue.amazonaws.com/doc/2012-11-05/';
 
-let t: TestServer;
-before(async () => {
-  t = await startTestServer();
-});
-after(async () => {
-  await t.stop();
-});
+const t = testServerForFile();
 
-let counter = 0;
-const uniq = (prefix: string) => `${prefix}-${++counter}`;
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
 
 // ---- a few lines of XML reading (the answers are flat and regular; no parser needed) ----------------

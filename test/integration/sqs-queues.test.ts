@@ -1,7 +1,7 @@
 // Queue-level SQS behaviour through the real SDK: create, look up, list, delete, attributes, tags,
 // dead-letter sources and purge. Expected values are AWS's (see /work/shared/notes/sqs-protocol-and-peers.md §1.1, §1.4).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   AddPermissionCommand,
   CreateQueueCommand,
@@ -21,69 +21,13 @@ import {
   TagQueueCommand,
   UntagQueueCommand,
 } from '@aws-sdk/client-sqs';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ACCOUNT, arnOf } from '../helpers/account.js';
+import { testServerForFile } from '../helpers/server.js';
+import { rejectsWith, sqsHelpers, uniq } from '../helpers/sqs.js';
 
-const ACCOUNT = '000000000000';
-const REGION = 'us-east-1';
+const t = testServerForFile();
 
-let t: TestServer;
-before(async () => {
-  t = await startTestServer();
-});
-after(async () => {
-  await t.stop();
-});
-
-let counter = 0;
-/** A queue name no other test uses. */
-const uniq = (prefix: string) => `${prefix}-${++counter}`;
-const arnOf = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
-
-interface SdkError extends Error {
-  Code?: string;
-  $fault?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-/** Asserts that `promise` rejects with an SDK error called `name`, then runs extra checks on it. */
-async function rejectsWith(promise: Promise<unknown>, name: string, check?: (e: SdkError) => void): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof Error, 'expected an Error');
-    assert.equal(e.name, name, `expected ${name}, got ${e.name}: ${e.message}`);
-    check?.(e as SdkError);
-    return true;
-  });
-}
-
-async function createQueue(
-  name: string,
-  Attributes?: Record<string, string>,
-  tags?: Record<string, string>,
-): Promise<string> {
-  const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes, tags }));
-  assert.ok(QueueUrl, 'CreateQueue returned no QueueUrl');
-  return QueueUrl;
-}
-
-async function attributes(QueueUrl: string, names: string[] = ['All']): Promise<Record<string, string>> {
-  const out = await t.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: names as QueueAttributeName[] }),
-  );
-  return out.Attributes ?? {};
-}
-
-async function counts(QueueUrl: string): Promise<{ visible: number; notVisible: number; delayed: number }> {
-  const a = await attributes(QueueUrl, [
-    'ApproximateNumberOfMessages',
-    'ApproximateNumberOfMessagesNotVisible',
-    'ApproximateNumberOfMessagesDelayed',
-  ]);
-  return {
-    visible: Number(a.ApproximateNumberOfMessages),
-    notVisible: Number(a.ApproximateNumberOfMessagesNotVisible),
-    delayed: Number(a.ApproximateNumberOfMessagesDelayed),
-  };
-}
+const { createQueue, queueAttributes: attributes, counts } = sqsHelpers(() => t.sqs);
 
 async function listAll(prefix: string): Promise<string[]> {
   const out = await t.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));

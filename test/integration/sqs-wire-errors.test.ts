@@ -2,23 +2,16 @@
 // requests, routing by queue path, the health endpoint, and that none of it takes the server down.
 // Expected values are AWS's (see /work/shared/notes/sqs-protocol-and-peers.md §1.1).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { ACCOUNT } from '../helpers/account.js';
+import { testServerForFile } from '../helpers/server.js';
+import { sqsHelpers, uniq } from '../helpers/sqs.js';
 
-const ACCOUNT = '000000000000';
+const t = testServerForFile();
 
-let t: TestServer;
-before(async () => {
-  t = await startTestServer();
-});
-after(async () => {
-  await t.stop();
-});
-
-let counter = 0;
-const uniq = (prefix: string) => `${prefix}-${++counter}`;
+const { createQueue } = sqsHelpers(() => t.sqs);
 
 interface RawResponse {
   status: number;
@@ -60,12 +53,6 @@ function call(action: string, body: unknown, path = '/'): Promise<RawResponse> {
     headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AmazonSQS.${action}` },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-}
-
-async function createQueue(name: string, attributes?: Record<string, string>): Promise<string> {
-  const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-  assert.ok(QueueUrl);
-  return QueueUrl;
 }
 
 /** No stack trace, source path or JavaScript error name leaks into a response body. */

@@ -5,63 +5,15 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { ManualClock } from '../../src/core/clock.js';
-import { AwsError, type AwsErrorCode } from '../../src/core/errors.js';
-import { DEFAULT_LIMITS, type Limits } from '../../src/core/limits.js';
-import { QueueService } from '../../src/services/queue-service.js';
-import type {
-  ReceivedMessage,
-  ReceiveMessageInput,
-  RequestContext,
-  SendMessageInput,
-} from '../../src/services/sqs-api.js';
-import { InProcessWakeups } from '../../src/services/wakeups.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { ReceivedMessage, SendMessageInput } from '../../src/services/sqs-api.js';
+import { arnOf } from '../helpers/account.js';
+import { rejectsAws } from '../helpers/aws-error.js';
+import { ctx, dispose, type Harness, harness, harnessHelpers } from '../helpers/service.js';
 
-const ctx: RequestContext = {
-  accountId: '000000000000',
-  region: 'us-east-1',
-  baseUrl: 'http://localhost:4566',
-  senderId: 'AKIDTEST',
-};
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
-const arnOf = (name: string) => `arn:aws:sqs:us-east-1:000000000000:${name}`;
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
-async function rejectsAws(promise: Promise<unknown>, code: AwsErrorCode, message?: RegExp | string): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof AwsError, `expected an AwsError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
-}
-
-interface Harness {
-  service: QueueService;
-  store: SqliteStore;
-  clock: ManualClock;
-}
-
-function harness(limits: Partial<Limits> = {}): Harness {
-  const store = new SqliteStore({ dataDir: ':memory:' });
-  const clock = new ManualClock();
-  const service = new QueueService({
-    store,
-    clock,
-    limits: { ...DEFAULT_LIMITS, ...limits },
-    wakeups: new InProcessWakeups(),
-  });
-  return { service, store, clock };
-}
-
-async function dispose(on: Harness): Promise<void> {
-  on.service.stop();
-  await on.store.close();
-}
 
 let h: Harness;
 beforeEach(() => {
@@ -69,9 +21,7 @@ beforeEach(() => {
 });
 afterEach(() => dispose(h));
 
-async function createQueue(name: string, Attributes?: Record<string, string>, on: Harness = h): Promise<string> {
-  return (await on.service.createQueue(ctx, { QueueName: name, Attributes })).QueueUrl;
-}
+const { createQueue, receive, counts } = harnessHelpers(() => h);
 
 /** A FIFO queue named `<base>.fifo`. */
 function createFifo(base: string, Attributes: Record<string, string> = {}, on: Harness = h): Promise<string> {
@@ -97,30 +47,10 @@ function send(
   });
 }
 
-async function receive(QueueUrl: string, extra: Partial<ReceiveMessageInput> = {}, on: Harness = h) {
-  return (await on.service.receiveMessage(ctx, { QueueUrl, WaitTimeSeconds: 0, ...extra })).Messages ?? [];
-}
-
 const bodies = (messages: ReceivedMessage[]) => messages.map((m) => m.Body);
 
 async function deleteAll(QueueUrl: string, messages: ReceivedMessage[], on: Harness = h): Promise<void> {
   for (const m of messages) await on.service.deleteMessage(ctx, { QueueUrl, ReceiptHandle: m.ReceiptHandle });
-}
-
-async function counts(QueueUrl: string, on: Harness = h) {
-  const { Attributes } = await on.service.getQueueAttributes(ctx, {
-    QueueUrl,
-    AttributeNames: [
-      'ApproximateNumberOfMessages',
-      'ApproximateNumberOfMessagesNotVisible',
-      'ApproximateNumberOfMessagesDelayed',
-    ],
-  });
-  return {
-    visible: Number(Attributes?.ApproximateNumberOfMessages),
-    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible),
-    delayed: Number(Attributes?.ApproximateNumberOfMessagesDelayed),
-  };
 }
 
 const total = async (QueueUrl: string, on: Harness = h) => {

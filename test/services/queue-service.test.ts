@@ -1,79 +1,18 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { ManualClock } from '../../src/core/clock.js';
-import { AwsError, type AwsErrorCode } from '../../src/core/errors.js';
-import { DEFAULT_LIMITS, type Limits } from '../../src/core/limits.js';
-import { QueueService } from '../../src/services/queue-service.js';
-import type { ReceiveMessageInput, RequestContext } from '../../src/services/sqs-api.js';
-import { InProcessWakeups } from '../../src/services/wakeups.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { rejectsAws } from '../helpers/aws-error.js';
+import { ctx, dispose, type Harness, harness, harnessHelpers } from '../helpers/service.js';
 
-const ctx: RequestContext = {
-  accountId: '000000000000',
-  region: 'us-east-1',
-  baseUrl: 'http://localhost:4566',
-  senderId: 'AKIDTEST',
-};
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;
-
-async function rejectsAws(promise: Promise<unknown>, code: AwsErrorCode, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof AwsError, `expected an AwsError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
-
-interface Harness {
-  service: QueueService;
-  store: SqliteStore;
-  clock: ManualClock;
-  wakeups: InProcessWakeups;
-}
-
-function harness(limits: Partial<Limits> = {}): Harness {
-  const store = new SqliteStore({ dataDir: ':memory:' });
-  const clock = new ManualClock();
-  const wakeups = new InProcessWakeups();
-  const service = new QueueService({ store, clock, limits: { ...DEFAULT_LIMITS, ...limits }, wakeups });
-  return { service, store, clock, wakeups };
-}
 
 let h: Harness;
 beforeEach(() => {
   h = harness();
 });
-afterEach(async () => {
-  h.service.stop();
-  await h.store.close();
-});
+afterEach(() => dispose(h));
 
-async function createQueue(name: string, Attributes?: Record<string, string>, on: Harness = h): Promise<string> {
-  return (await on.service.createQueue(ctx, { QueueName: name, Attributes })).QueueUrl;
-}
-
-/** A short-polling receive: WaitTimeSeconds 0, so it never waits. */
-async function receive(QueueUrl: string, extra: Partial<ReceiveMessageInput> = {}, on: Harness = h) {
-  return (await on.service.receiveMessage(ctx, { QueueUrl, WaitTimeSeconds: 0, ...extra })).Messages ?? [];
-}
-
-async function approximateCounts(QueueUrl: string, on: Harness = h) {
-  const { Attributes } = await on.service.getQueueAttributes(ctx, {
-    QueueUrl,
-    AttributeNames: [
-      'ApproximateNumberOfMessages',
-      'ApproximateNumberOfMessagesNotVisible',
-      'ApproximateNumberOfMessagesDelayed',
-    ],
-  });
-  return {
-    visible: Number(Attributes?.ApproximateNumberOfMessages),
-    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible),
-    delayed: Number(Attributes?.ApproximateNumberOfMessagesDelayed),
-  };
-}
+const { createQueue, receive, counts: approximateCounts } = harnessHelpers(() => h);
 
 describe('visibility timeout', () => {
   test('a received message is hidden until the timeout passes on the clock', async () => {
