@@ -1077,4 +1077,63 @@ describe('AWS CLI 2.9 (/usr/bin/aws, Query protocol) end to end', {
     assert.ok(handle.code === 254 || handle.code === 255, `exit code ${handle.code}`);
     assert.match(handle.stderr, /\(ReceiptHandleIsInvalid\)/);
   });
+
+  test('a FIFO queue: create, send with group and dedup ids, duplicates, ordered receive', async () => {
+    const fifoName = `${uniq('cli-fifo')}.fifo`;
+    const fifo = String(
+      (
+        await awsJson(
+          'create-queue',
+          '--queue-name',
+          fifoName,
+          '--attributes',
+          JSON.stringify({ FifoQueue: 'true', ContentBasedDeduplication: 'false' }),
+        )
+      ).QueueUrl,
+    );
+    const attributes = (await awsJson('get-queue-attributes', '--queue-url', fifo, '--attribute-names', 'All'))
+      .Attributes as Record<string, string>;
+    assert.equal(attributes.FifoQueue, 'true');
+    assert.equal(attributes.DeduplicationScope, 'queue');
+
+    const send = (body: string, dedup: string) =>
+      awsJson(
+        'send-message',
+        '--queue-url',
+        fifo,
+        '--message-body',
+        body,
+        '--message-group-id',
+        'order-1',
+        '--message-deduplication-id',
+        dedup,
+      );
+    const first = await send('created', 'd1');
+    const second = await send('paid', 'd2');
+    assert.ok(BigInt(String(second.SequenceNumber)) > BigInt(String(first.SequenceNumber)));
+    const duplicate = await send('created again', 'd1');
+    assert.equal(duplicate.MessageId, first.MessageId);
+
+    const missingGroup = await aws('send-message', '--queue-url', fifo, '--message-body', 'x');
+    assert.ok(missingGroup.code === 254 || missingGroup.code === 255, `exit code ${missingGroup.code}`);
+    assert.match(missingGroup.stderr, /\(MissingParameter\)/);
+
+    const got = await awsJson(
+      'receive-message',
+      '--queue-url',
+      fifo,
+      '--max-number-of-messages',
+      '10',
+      '--attribute-names',
+      'All',
+    );
+    const messages = got.Messages as CliMessage[];
+    assert.deepEqual(
+      messages.map((m) => m.Body),
+      ['created', 'paid'],
+    );
+    assert.equal(messages[0]?.Attributes?.MessageGroupId, 'order-1');
+    assert.equal(messages[0]?.Attributes?.MessageDeduplicationId, 'd1');
+    assert.equal(messages[0]?.Attributes?.SequenceNumber, first.SequenceNumber);
+  });
 });
