@@ -87,7 +87,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       };
     } else if (req.method === 'POST' && target?.startsWith(SQS_JSON_TARGET_PREFIX)) {
       action = target.slice(SQS_JSON_TARGET_PREFIX.length);
-      response = await answerSqsJson(req, res, target);
+      response = await answerSqsJson(req, res, target, url.pathname);
     } else if (req.method === 'POST' && target) {
       response = sqsJsonError(new AwsError('UnknownOperation', `Unknown operation ${target}.`));
     } else if (req.method === 'POST' || url.searchParams.has('Action')) {
@@ -117,16 +117,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     req: http.IncomingMessage,
     res: http.ServerResponse,
     target: string,
+    path: string,
   ): Promise<WireResponse> {
     try {
       const body = await readBody(req);
-      return await handleSqsJson(
-        services,
-        contextFor(req, res),
-        target,
-        body,
-        new URL(req.url ?? '/', 'http://x').pathname,
-      );
+      return await handleSqsJson(services, contextFor(req, res), target, body, path);
     } catch (error) {
       return sqsJsonError(toAwsError(error));
     }

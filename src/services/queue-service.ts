@@ -196,7 +196,7 @@ export class QueueService {
   }
 
   async listQueues(ctx: RequestContext, input: ListQueuesInput): Promise<{ QueueUrls?: string[]; NextToken?: string }> {
-    const page = await this.page(ctx, input, (options) =>
+    const page = await this.page(input, (options) =>
       this.store.listQueues(ctx.accountId, { ...options, prefix: input.QueueNamePrefix ?? '' }),
     );
     return {
@@ -211,7 +211,7 @@ export class QueueService {
   ): Promise<{ queueUrls: string[]; NextToken?: string }> {
     const dlq = await this.resolveQueue(ctx, input.QueueUrl);
     const arn = this.queueArn(ctx, dlq);
-    const page = await this.page(ctx, input, async ({ afterName, limit }) => {
+    const page = await this.page(input, async ({ afterName, limit }) => {
       const sources: QueueRecord[] = [];
       let after = afterName;
       // Scan in name order, keeping queues whose redrive policy names this DLQ.
@@ -230,7 +230,6 @@ export class QueueService {
 
   /** Paging as ListQueues does it: up to 1000 results, a NextToken only when MaxResults was given. */
   private async page(
-    _ctx: RequestContext,
     input: { MaxResults?: number | undefined; NextToken?: string | undefined },
     fetch: (options: { afterName: string; limit: number }) => Promise<QueueRecord[]>,
   ): Promise<{ items: QueueRecord[]; next?: string }> {
