@@ -5,6 +5,7 @@
  *   npm run bench                      full run, both durability modes (a few minutes)
  *   npm run bench -- --quick           smoke run with small counts (well under a minute)
  *   npm run bench -- --modes relaxed   one mode only
+ *   npm run bench -- --only fifo,move  selected phases only (send, cycle, latency, race, fifo, move; default all)
  *   npm run bench -- --backlog 1000000 also fill a queue with N messages and report server RSS and DB size
  *   npm run bench -- --backlog 1000000 --backlog-only   only the backlog scenario
  *
@@ -23,12 +24,20 @@ import {
   type CycleResult,
   createQueue,
   cycleThroughput,
+  type FifoConfig,
+  type FifoResult,
+  type FifoRunResult,
+  fifoThroughput,
   type LatencyConfig,
   type LatencyResult,
   longPollLatency,
   longPollRace,
+  type MoveConfig,
+  type MoveResult,
+  type MoveRunResult,
   makeClient,
   mib,
+  moveTaskThroughput,
   type RaceConfig,
   type RaceResult,
   type SendConfig,
@@ -41,10 +50,15 @@ import { type CpuUse, processMemoryKiB, round } from './lib/stats.js';
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const resultsDir = path.join(repoRoot, 'bench', 'results');
 
+/** The phases run in each durability mode, in this order; `--only` picks some. */
+const PHASES = ['send', 'cycle', 'latency', 'race', 'fifo', 'move'] as const;
+type Phase = (typeof PHASES)[number];
+
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     modes: { type: 'string', default: 'full,relaxed' },
+    only: { type: 'string' },
     backlog: { type: 'string' },
     'backlog-only': { type: 'boolean', default: false },
     'backlog-max-seconds': { type: 'string', default: '600' },
@@ -55,7 +69,8 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(
-    `usage: npm run bench -- [--quick] [--modes full,relaxed] [--backlog N [--backlog-only] [--backlog-max-seconds S]]`,
+    `usage: npm run bench -- [--quick] [--modes full,relaxed] [--only ${PHASES.join(',')}] ` +
+      `[--backlog N [--backlog-only] [--backlog-max-seconds S]]`,
   );
   process.exit(0);
 }
@@ -66,6 +81,19 @@ for (const m of modes) {
     console.error(`--modes: unknown durability "${m}" (full, relaxed)`);
     process.exit(2);
   }
+}
+const phases = new Set<Phase>(
+  args.only === undefined ? PHASES : (args.only.split(',').map((p) => p.trim()) as Phase[]),
+);
+for (const p of phases) {
+  if (!PHASES.includes(p)) {
+    console.error(`--only: unknown phase "${p}" (${PHASES.join(', ')})`);
+    process.exit(2);
+  }
+}
+if (phases.size === 0) {
+  console.error('--only needs at least one phase');
+  process.exit(2);
 }
 const backlogCount = args.backlog === undefined ? undefined : Number(args.backlog);
 if (backlogCount !== undefined && (!Number.isInteger(backlogCount) || backlogCount < 10)) {
@@ -110,6 +138,26 @@ const config = {
     bodyBytes: BODY_BYTES,
   } satisfies LatencyConfig,
   race: { samples: quick ? 20 : 100, waitTimeSeconds: 1 } satisfies RaceConfig,
+  fifo: {
+    groupCounts: [1, 10, 100],
+    producers: 4,
+    consumers: 8,
+    batchSize: 10,
+    receiveMax: 10,
+    receiveWaitSeconds: 1,
+    bodyBytes: BODY_BYTES,
+    seconds: quick ? 4 : 15,
+  } satisfies FifoConfig,
+  move: {
+    messages: quick ? 5_000 : 50_000,
+    rated: { perSecond: 500, messages: quick ? 1_500 : 5_000 },
+    senders: 16,
+    batchSize: 10,
+    bodyBytes: BODY_BYTES,
+    pollMs: 100,
+    maxSeconds: quick ? 60 : 300,
+    rateTolerance: 0.1,
+  } satisfies MoveConfig,
   backlog:
     backlogCount === undefined
       ? null
@@ -121,10 +169,13 @@ interface ModeResult {
   serverStartMs: number;
   rssAtStartKiB: number | null;
   rssAtEndKiB: number | null;
-  send: SendResult;
-  cycle: CycleResult;
-  latency: LatencyResult;
-  race: RaceResult;
+  /** null when the phase was not selected (--only). */
+  send: SendResult | null;
+  cycle: CycleResult | null;
+  latency: LatencyResult | null;
+  race: RaceResult | null;
+  fifo: FifoResult | null;
+  move: MoveResult | null;
   server: ServerReport;
 }
 
@@ -164,32 +215,68 @@ async function runMode(durability: Durability): Promise<ModeResult> {
     const warm = await sendThroughput(server, sqs, warmQueue, config.warmup, 'warmup');
     log(`  warm-up: ${warm.messagesSent} messages in ${warm.seconds} s`);
 
-    const sendQueue = await createQueue(sqs, 'bench-send');
-    const send = await sendThroughput(server, sqs, sendQueue, config.send);
-    log(
-      `  send: ${send.messagesSent} messages in ${send.seconds} s = ${send.messagesPerSecond} msg/s` +
-        ` (${send.requestsPerSecond} batches/s)${send.capped ? ' [time cap hit]' : ''}, errors ${send.errors.total}`,
-    );
+    let send: SendResult | null = null;
+    let cycle: CycleResult | null = null;
+    let latency: LatencyResult | null = null;
+    let race: RaceResult | null = null;
+    let fifo: FifoResult | null = null;
+    let move: MoveResult | null = null;
 
-    // The cycle consumes the queue the send phase filled, while producers keep adding to it.
-    const cycle = await cycleThroughput(server, sqs, sendQueue, config.cycle);
-    log(
-      `  cycle: ${cycle.messagesDeleted} received+deleted in ${cycle.seconds} s = ${cycle.deletedPerSecond} msg/s,` +
-        ` produced ${cycle.producedPerSecond} msg/s, errors ${cycle.errors.total}`,
-    );
+    const sendQueue = phases.has('send') || phases.has('cycle') ? await createQueue(sqs, 'bench-send') : '';
+    if (phases.has('send')) {
+      send = await sendThroughput(server, sqs, sendQueue, config.send);
+      log(
+        `  send: ${send.messagesSent} messages in ${send.seconds} s = ${send.messagesPerSecond} msg/s` +
+          ` (${send.requestsPerSecond} batches/s)${send.capped ? ' [time cap hit]' : ''}, errors ${send.errors.total}`,
+      );
+    }
 
-    const latencyQueue = await createQueue(sqs, 'bench-latency');
-    const latency = await longPollLatency(server, sqs, latencyQueue, config.latency);
-    log(
-      `  long-poll latency: p50 ${latency.sendToReceive.p50Ms} ms, p99 ${latency.sendToReceive.p99Ms} ms,` +
-        ` max ${latency.sendToReceive.maxMs} ms (${latency.sendToReceive.count} samples)`,
-    );
-    const raceQueue = await createQueue(sqs, 'bench-race');
-    const race = await longPollRace(server, sqs, raceQueue, config.race);
-    log(
-      `  long poll racing a send: ${race.lostWakeups} of ${race.config.samples} receives slept their whole ` +
-        `${race.config.waitTimeSeconds} s wait`,
-    );
+    if (phases.has('cycle')) {
+      // The cycle consumes the queue the send phase filled (empty without it), while producers keep adding to it.
+      cycle = await cycleThroughput(server, sqs, sendQueue, config.cycle);
+      log(
+        `  cycle: ${cycle.messagesDeleted} received+deleted in ${cycle.seconds} s = ${cycle.deletedPerSecond} msg/s,` +
+          ` produced ${cycle.producedPerSecond} msg/s, errors ${cycle.errors.total}`,
+      );
+    }
+
+    if (phases.has('latency')) {
+      const latencyQueue = await createQueue(sqs, 'bench-latency');
+      latency = await longPollLatency(server, sqs, latencyQueue, config.latency);
+      log(
+        `  long-poll latency: p50 ${latency.sendToReceive.p50Ms} ms, p99 ${latency.sendToReceive.p99Ms} ms,` +
+          ` max ${latency.sendToReceive.maxMs} ms (${latency.sendToReceive.count} samples)`,
+      );
+    }
+    if (phases.has('race')) {
+      const raceQueue = await createQueue(sqs, 'bench-race');
+      race = await longPollRace(server, sqs, raceQueue, config.race);
+      log(
+        `  long poll racing a send: ${race.lostWakeups} of ${race.config.samples} receives slept their whole ` +
+          `${race.config.waitTimeSeconds} s wait`,
+      );
+    }
+
+    if (phases.has('fifo')) {
+      fifo = await fifoThroughput(server, sqs, config.fifo, (run) =>
+        log(
+          `  fifo ${run.groups} group${run.groups === 1 ? '' : 's'}: sent ${run.sentPerSecond} msg/s, ` +
+            `received+deleted ${run.deletedPerSecond} msg/s, order violations ${run.order.violations}, ` +
+            `errors ${run.errors.total}`,
+        ),
+      );
+    }
+
+    if (phases.has('move')) {
+      move = await moveTaskThroughput(server, sqs, config.move, log);
+      for (const m of [move.unthrottled, move.rated]) {
+        log(
+          `  move ${m.requestedRate === null ? 'unthrottled' : `at ${m.requestedRate}/s`}: ${m.status}, ` +
+            `${m.messagesMoved} moved in ${m.seconds} s = ${m.movedPerSecond} msg/s`,
+        );
+      }
+    }
+
     const rssAtEnd = processMemoryKiB(server.pid)?.rssKiB ?? null;
     sqs.destroy();
     stopped = await server.stop();
@@ -202,6 +289,8 @@ async function runMode(durability: Durability): Promise<ModeResult> {
       cycle,
       latency,
       race,
+      fifo,
+      move,
       server: serverReport(server, stopped),
     };
   } finally {
@@ -264,6 +353,50 @@ function quietText(q: { seconds: number; medianPerSecond: number | null; maxOthe
 const fmt = (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US') : 'n/a');
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
+function fifoLines(f: FifoRunResult): string[] {
+  const o = f.order;
+  return [
+    `    ${String(f.groups).padStart(3)} group${f.groups === 1 ? ': ' : 's:'} sent ${fmt(f.sentPerSecond)} msg/s, ` +
+      `received+deleted ${fmt(f.deletedPerSecond)} msg/s (${fmt(f.messagesSent)} sent, ${fmt(f.messagesDeleted)} deleted ` +
+      `in ${f.seconds} s; depth after ${fmt(f.depthAfter.visible)} visible, ${fmt(f.depthAfter.inFlight)} in flight)`,
+    `        receive p50 ${f.receiveLatency.p50Ms} / p99 ${f.receiveLatency.p99Ms} ms, ${f.meanMessagesPerReceive} msgs/receive, ` +
+      `${fmt(f.emptyReceives)} empty of ${fmt(f.receiveRequests)} receives; delete batch p50 ${f.deleteBatchLatency.p50Ms} / ` +
+      `p99 ${f.deleteBatchLatency.p99Ms} ms, send batch p50 ${f.sendBatchLatency.p50Ms} / p99 ${f.sendBatchLatency.p99Ms} ms`,
+    `        order: ${o.violations} violations, ${o.sequenceViolations} SequenceNumber violations, ${o.skipped} skipped, ` +
+      `${o.groupMismatches} group mismatches, ${o.duplicates} redelivered; delivered from ${o.groupsDelivered} of ` +
+      `${f.groups} group${f.groups === 1 ? '' : 's'}; ` +
+      `errors ${f.errors.total}`,
+    `        ${cpuText(f.cpu)}; ${quietText(f.quiet, 'deleted/s')}; ` +
+      `${fmt(f.deletedPerServerCpuSecond ?? Number.NaN)} deleted per server CPU-second`,
+    `        sent/s each second:       ${f.sentPerSecondTimeline.join(' ')}`,
+    `        deleted/s each second:    ${f.deletedPerSecondTimeline.join(' ')}`,
+    `        server CPU % each second: ${f.cpuPerSecond.server.join(' ')}`,
+    `        other CPU % each second:  ${f.cpuPerSecond.other.join(' ')}`,
+  ];
+}
+
+function moveLines(m: MoveRunResult, c: MoveConfig): string[] {
+  const name = m.requestedRate === null ? 'unthrottled' : `MaxNumberOfMessagesPerSecond ${m.requestedRate}`;
+  const rate =
+    m.achievedRatio === null
+      ? ''
+      : `; achieved ${Math.round(m.achievedRatio * 100)}% of the requested rate ` +
+        `(${m.rateOk ? 'within' : 'OUTSIDE'} ±${Math.round(c.rateTolerance * 100)}%)`;
+  return [
+    `    ${name}: ${m.status}${m.timedOut ? ' [time cap hit, cancelled]' : ''}${m.failureReason ? ` (${m.failureReason})` : ''}, ` +
+      `${fmt(m.messagesMoved)} of ${fmt(m.dlqDepthBefore)} moved in ${m.seconds} s = ${fmt(m.movedPerSecond)} msg/s ` +
+      `(between first and last progress poll ${fmt(m.steadyMovedPerSecond ?? Number.NaN)} msg/s)${rate}`,
+    `        DLQ filled at ${fmt(m.fill.messagesPerSecond)} msg/s; after: DLQ ${fmt(m.depthAfter.dlq)} visible + ` +
+      `${fmt(m.depthAfter.dlqInFlight)} in flight, destination ${fmt(m.depthAfter.destination)}; StartMessageMoveTask ` +
+      `${m.startRequestMs} ms, ListMessageMoveTasks p50 ${m.listLatency.p50Ms} / p99 ${m.listLatency.p99Ms} ms; ` +
+      `errors ${m.errors.total + m.fill.errors.total}`,
+    `        ${cpuText(m.cpu)}; ${fmt(m.movedPerServerCpuSecond ?? Number.NaN)} moved per server CPU-second`,
+    `        moved/s each second:      ${m.movedPerSecondTimeline.join(' ')}`,
+    `        server CPU % each second: ${m.cpuPerSecond.server.join(' ')}`,
+    `        other CPU % each second:  ${m.cpuPerSecond.other.join(' ')}`,
+  ];
+}
+
 function printSummary(results: ModeResult[], backlogs: BacklogModeResult[], machine: Record<string, unknown>): void {
   const lines: string[] = [];
   lines.push('', '================ Switchyard SQS benchmark ================');
@@ -273,67 +406,100 @@ function printSummary(results: ModeResult[], backlogs: BacklogModeResult[], mach
   );
   lines.push(`profile: ${config.profile}, body ${BODY_BYTES} B, keep-alive agent maxSockets ${MAX_SOCKETS}`);
   for (const r of results) {
-    const { send, cycle, latency } = r;
+    const { send, cycle, latency, race, fifo, move } = r;
     lines.push('', `-- durability: ${r.durability} --`);
-    lines.push(
-      `(1) SendMessageBatch x${send.config.batchSize}, ${send.config.senders} senders: ` +
-        `${fmt(send.messagesSent)} msgs in ${send.seconds} s = ${fmt(send.messagesPerSecond)} msg/s ` +
-        `(${fmt(send.requestsPerSecond)} req/s)${send.capped ? ' [time cap hit]' : ''}`,
-    );
-    lines.push(
-      `    batch latency p50 ${send.requestLatency.p50Ms} / p99 ${send.requestLatency.p99Ms} / max ${send.requestLatency.maxMs} ms; ` +
-        `${cpuText(send.cpu)}; errors ${send.errors.total}`,
-    );
-    lines.push(
-      `    ${quietText(send.quiet, 'msg/s')}; ${fmt(send.messagesPerServerCpuSecond ?? Number.NaN)} msgs per server CPU-second`,
-    );
-    lines.push(`    msg/s each second:        ${send.perSecond.join(' ')}`);
-    lines.push(`    server CPU % each second: ${send.cpuPerSecond.server.join(' ')}`);
-    lines.push(`    other CPU % each second:  ${send.cpuPerSecond.other.join(' ')}`);
-    lines.push(
-      `(2) cycle, ${cycle.config.consumers} consumers (receive ${cycle.config.receiveMax} + DeleteMessageBatch) + ` +
-        `${cycle.config.producers} producers, ${cycle.seconds} s: ${fmt(cycle.deletedPerSecond)} msg/s received+deleted, ` +
-        `${fmt(cycle.producedPerSecond)} msg/s produced`,
-    );
-    lines.push(
-      `    depth ${fmt(cycle.depthBefore.visible)} -> ${fmt(cycle.depthAfter.visible)} visible ` +
-        `(${fmt(cycle.depthAfter.inFlight)} in flight after); ${cycle.meanMessagesPerReceive} msgs/receive, ` +
-        `${cycle.emptyReceives} empty receives`,
-    );
-    lines.push(
-      `    receive p50 ${cycle.receiveLatency.p50Ms} / p99 ${cycle.receiveLatency.p99Ms} ms, ` +
-        `delete batch p50 ${cycle.deleteBatchLatency.p50Ms} / p99 ${cycle.deleteBatchLatency.p99Ms} ms, ` +
-        `send batch p50 ${cycle.produceBatchLatency.p50Ms} / p99 ${cycle.produceBatchLatency.p99Ms} ms; ` +
-        `${cpuText(cycle.cpu)}; errors ${cycle.errors.total}`,
-    );
-    lines.push(
-      `    ${quietText(cycle.quiet, 'deleted/s')}; ${fmt(cycle.deletedPerServerCpuSecond ?? Number.NaN)} deleted per server CPU-second`,
-    );
-    lines.push(`    deleted/s each second:    ${cycle.deletedPerSecondTimeline.join(' ')}`);
-    lines.push(`    server CPU % each second: ${cycle.cpuPerSecond.server.join(' ')}`);
-    lines.push(`    other CPU % each second:  ${cycle.cpuPerSecond.other.join(' ')}`);
-    lines.push(
-      `(3) send -> waiting long poll (WaitTimeSeconds ${latency.config.waitTimeSeconds}), ${latency.sendToReceive.count} samples: ` +
-        `p50 ${latency.sendToReceive.p50Ms} ms, p99 ${latency.sendToReceive.p99Ms} ms, max ${latency.sendToReceive.maxMs} ms ` +
-        `(SendMessage ack p50 ${latency.sendAck.p50Ms} ms, p99 ${latency.sendAck.p99Ms} ms); ` +
-        `misses ${latency.misses.returnedBeforeSend + latency.misses.returnedEmpty}, errors ${latency.errors.total}`,
-    );
-    lines.push(`    samples over 1 s: ${latency.slowSamples}`);
-    lines.push(
-      `(3b) ReceiveMessage (WaitTimeSeconds ${r.race.config.waitTimeSeconds}) and SendMessage issued together, ` +
-        `${r.race.config.samples} times: ${r.race.lostWakeups} receives got the message only when their wait ran out ` +
-        `(lost wake-up), ${r.race.returnedEmpty} returned empty; receive p50 ${r.race.receiveLatency.p50Ms} ms, ` +
-        `p99 ${r.race.receiveLatency.p99Ms} ms; errors ${r.race.errors.total}`,
-    );
+    if (send) {
+      lines.push(
+        `(1) SendMessageBatch x${send.config.batchSize}, ${send.config.senders} senders: ` +
+          `${fmt(send.messagesSent)} msgs in ${send.seconds} s = ${fmt(send.messagesPerSecond)} msg/s ` +
+          `(${fmt(send.requestsPerSecond)} req/s)${send.capped ? ' [time cap hit]' : ''}`,
+      );
+      lines.push(
+        `    batch latency p50 ${send.requestLatency.p50Ms} / p99 ${send.requestLatency.p99Ms} / max ${send.requestLatency.maxMs} ms; ` +
+          `${cpuText(send.cpu)}; errors ${send.errors.total}`,
+      );
+      lines.push(
+        `    ${quietText(send.quiet, 'msg/s')}; ${fmt(send.messagesPerServerCpuSecond ?? Number.NaN)} msgs per server CPU-second`,
+      );
+      lines.push(`    msg/s each second:        ${send.perSecond.join(' ')}`);
+      lines.push(`    server CPU % each second: ${send.cpuPerSecond.server.join(' ')}`);
+      lines.push(`    other CPU % each second:  ${send.cpuPerSecond.other.join(' ')}`);
+    }
+    if (cycle) {
+      lines.push(
+        `(2) cycle, ${cycle.config.consumers} consumers (receive ${cycle.config.receiveMax} + DeleteMessageBatch) + ` +
+          `${cycle.config.producers} producers, ${cycle.seconds} s: ${fmt(cycle.deletedPerSecond)} msg/s received+deleted, ` +
+          `${fmt(cycle.producedPerSecond)} msg/s produced`,
+      );
+      lines.push(
+        `    depth ${fmt(cycle.depthBefore.visible)} -> ${fmt(cycle.depthAfter.visible)} visible ` +
+          `(${fmt(cycle.depthAfter.inFlight)} in flight after); ${cycle.meanMessagesPerReceive} msgs/receive, ` +
+          `${cycle.emptyReceives} empty receives`,
+      );
+      lines.push(
+        `    receive p50 ${cycle.receiveLatency.p50Ms} / p99 ${cycle.receiveLatency.p99Ms} ms, ` +
+          `delete batch p50 ${cycle.deleteBatchLatency.p50Ms} / p99 ${cycle.deleteBatchLatency.p99Ms} ms, ` +
+          `send batch p50 ${cycle.produceBatchLatency.p50Ms} / p99 ${cycle.produceBatchLatency.p99Ms} ms; ` +
+          `${cpuText(cycle.cpu)}; errors ${cycle.errors.total}`,
+      );
+      lines.push(
+        `    ${quietText(cycle.quiet, 'deleted/s')}; ${fmt(cycle.deletedPerServerCpuSecond ?? Number.NaN)} deleted per server CPU-second`,
+      );
+      lines.push(`    deleted/s each second:    ${cycle.deletedPerSecondTimeline.join(' ')}`);
+      lines.push(`    server CPU % each second: ${cycle.cpuPerSecond.server.join(' ')}`);
+      lines.push(`    other CPU % each second:  ${cycle.cpuPerSecond.other.join(' ')}`);
+    }
+    if (latency) {
+      lines.push(
+        `(3) send -> waiting long poll (WaitTimeSeconds ${latency.config.waitTimeSeconds}), ${latency.sendToReceive.count} samples: ` +
+          `p50 ${latency.sendToReceive.p50Ms} ms, p99 ${latency.sendToReceive.p99Ms} ms, max ${latency.sendToReceive.maxMs} ms ` +
+          `(SendMessage ack p50 ${latency.sendAck.p50Ms} ms, p99 ${latency.sendAck.p99Ms} ms); ` +
+          `misses ${latency.misses.returnedBeforeSend + latency.misses.returnedEmpty}, errors ${latency.errors.total}`,
+      );
+      lines.push(`    samples over 1 s: ${latency.slowSamples}`);
+    }
+    if (race) {
+      lines.push(
+        `(3b) ReceiveMessage (WaitTimeSeconds ${race.config.waitTimeSeconds}) and SendMessage issued together, ` +
+          `${race.config.samples} times: ${race.lostWakeups} receives got the message only when their wait ran out ` +
+          `(lost wake-up), ${race.returnedEmpty} returned empty; receive p50 ${race.receiveLatency.p50Ms} ms, ` +
+          `p99 ${race.receiveLatency.p99Ms} ms; errors ${race.errors.total}`,
+      );
+    }
+    if (fifo) {
+      const c = fifo.config;
+      lines.push(
+        `(5) FIFO (ContentBasedDeduplication), ${c.producers} producers (SendMessageBatch x${c.batchSize} over the groups) + ` +
+          `${c.consumers} consumers (receive ${c.receiveMax}, wait ${c.receiveWaitSeconds} s, DeleteMessageBatch), ` +
+          `${c.seconds} s per group count:`,
+      );
+      for (const f of fifo.runs) lines.push(...fifoLines(f));
+    }
+    if (move) {
+      const c = move.config;
+      lines.push(
+        `(6) message move task, DLQ (sent to directly; RedrivePolicy of a source queue) -> DestinationArn, ` +
+          `polled every ${c.pollMs} ms:`,
+      );
+      for (const m of [move.unthrottled, move.rated]) lines.push(...moveLines(m, c));
+    }
     lines.push(
       `    server RSS ${mib(r.rssAtStartKiB)} at start, ${mib(r.rssAtEndKiB)} at end; ` +
         `exit ${r.server.exitCode ?? r.server.signal}; ${r.server.outputLines} warn/error log lines`,
     );
     for (const e of [
-      ...send.errors.samples,
-      ...cycle.errors.samples,
-      ...latency.errors.samples,
-      ...r.race.errors.samples,
+      ...(send?.errors.samples ?? []),
+      ...(cycle?.errors.samples ?? []),
+      ...(latency?.errors.samples ?? []),
+      ...(race?.errors.samples ?? []),
+      ...(fifo?.runs.flatMap((f) => f.errors.samples.map((x) => `fifo ${f.groups} groups: ${x}`)) ?? []),
+      ...(move
+        ? [move.unthrottled, move.rated].flatMap((m) =>
+            [...m.fill.errors.samples, ...m.errors.samples].map(
+              (x) => `move ${m.requestedRate ?? 'unthrottled'}: ${x}`,
+            ),
+          )
+        : []),
     ]) {
       lines.push(`    error: ${e}`);
     }
@@ -341,8 +507,15 @@ function printSummary(results: ModeResult[], backlogs: BacklogModeResult[], mach
   }
   const tainted = [
     ...results.flatMap((r) => [
-      [`${r.durability} send`, r.send.cpu.otherCpuPercent],
-      [`${r.durability} cycle`, r.cycle.cpu.otherCpuPercent],
+      ...(r.send ? [[`${r.durability} send`, r.send.cpu.otherCpuPercent]] : []),
+      ...(r.cycle ? [[`${r.durability} cycle`, r.cycle.cpu.otherCpuPercent]] : []),
+      ...(r.fifo?.runs.map((f) => [`${r.durability} fifo ${f.groups} groups`, f.cpu.otherCpuPercent]) ?? []),
+      ...(r.move
+        ? [r.move.unthrottled, r.move.rated].map((m) => [
+            `${r.durability} move ${m.requestedRate === null ? 'unthrottled' : `at ${m.requestedRate}/s`}`,
+            m.cpu.otherCpuPercent,
+          ])
+        : []),
     ]),
     ...backlogs.map((b) => [`${b.durability} backlog fill`, b.fill.cpu.otherCpuPercent]),
   ].filter(([, other]) => typeof other === 'number' && other > 15);
@@ -353,21 +526,69 @@ function printSummary(results: ModeResult[], backlogs: BacklogModeResult[], mach
         'those figures understate the server.',
     );
   }
-  if (results.length > 1) {
-    const quietCell = (q: { seconds: number; medianPerSecond: number | null }) =>
-      q.medianPerSecond === null ? 'n/a' : `${fmt(q.medianPerSecond)} (${q.seconds} s)`;
+  const faults = results.flatMap((r) => [
+    ...(r.fifo?.runs
+      .filter(
+        (f) =>
+          f.order.violations +
+            f.order.sequenceViolations +
+            f.order.groupMismatches +
+            f.order.skipped +
+            f.order.unparsed >
+          0,
+      )
+      .map(
+        (f) =>
+          `${r.durability} fifo ${f.groups} groups: ${f.order.violations} order violations, ${f.order.sequenceViolations} ` +
+          `sequence violations, ${f.order.skipped} skipped, ${f.order.groupMismatches} group mismatches`,
+      ) ?? []),
+    ...(r.move
+      ? [r.move.unthrottled, r.move.rated]
+          .filter(
+            (m) => m.status !== 'COMPLETED' || m.rateOk === false || m.depthAfter.destination !== m.dlqDepthBefore,
+          )
+          .map(
+            (m) =>
+              `${r.durability} move ${m.requestedRate ?? 'unthrottled'}: ${m.status}${m.timedOut ? ' (time cap)' : ''}, ` +
+              `${m.messagesMoved} of ${m.dlqDepthBefore} moved, destination holds ${m.depthAfter.destination}` +
+              (m.rateOk === false ? `, achieved ${m.movedPerSecond}/s for ${m.requestedRate}/s` : ''),
+          )
+      : []),
+  ]);
+  if (faults.length > 0) lines.push('', `WARNING: ${faults.join('; ')}`);
+  if (results.length > 1 && results.some((r) => r.send || r.cycle || r.latency)) {
+    const quietCell = (q: { seconds: number; medianPerSecond: number | null } | undefined) =>
+      q === undefined || q.medianPerSecond === null ? 'n/a' : `${fmt(q.medianPerSecond)} (${q.seconds} s)`;
     lines.push(
       '',
       'mode      send msg/s (quiet-s median)     cycle msg/s (quiet-s median)    long-poll p50 / p99 / max ms',
     );
     for (const r of results) {
+      const l = r.latency?.sendToReceive;
       lines.push(
-        `${r.durability.padEnd(9)} ${fmt(r.send.messagesPerSecond).padStart(8)} (${quietCell(r.send.quiet)})`.padEnd(
+        `${r.durability.padEnd(9)} ${fmt(r.send?.messagesPerSecond ?? Number.NaN).padStart(8)} (${quietCell(r.send?.quiet)})`.padEnd(
           42,
         ) +
-          `${fmt(r.cycle.deletedPerSecond).padStart(8)} (${quietCell(r.cycle.quiet)})`.padEnd(32) +
-          `${r.latency.sendToReceive.p50Ms} / ${r.latency.sendToReceive.p99Ms} / ${r.latency.sendToReceive.maxMs}`,
+          `${fmt(r.cycle?.deletedPerSecond ?? Number.NaN).padStart(8)} (${quietCell(r.cycle?.quiet)})`.padEnd(32) +
+          (l ? `${l.p50Ms} / ${l.p99Ms} / ${l.maxMs}` : 'n/a'),
       );
+    }
+  }
+  if (results.length > 1 && results.some((r) => r.fifo || r.move)) {
+    const groupCounts = config.fifo.groupCounts;
+    lines.push(
+      '',
+      `mode      FIFO received+deleted msg/s at ${groupCounts.join(' / ')} groups`.padEnd(62) +
+        `move msg/s unthrottled / at ${config.move.rated.perSecond}/s`,
+    );
+    for (const r of results) {
+      const fifoCell = groupCounts
+        .map((g) => fmt(r.fifo?.runs.find((f) => f.groups === g)?.deletedPerSecond ?? Number.NaN))
+        .join(' / ');
+      const moveCell = r.move
+        ? `${fmt(r.move.unthrottled.movedPerSecond)} / ${fmt(r.move.rated.movedPerSecond)}`
+        : 'n/a';
+      lines.push(`${r.durability.padEnd(9)} ${fifoCell}`.padEnd(62) + moveCell);
     }
   }
   for (const b of backlogs) {
@@ -414,7 +635,7 @@ async function main(): Promise<void> {
     osRelease: os.release(),
     loadAverageAtStart: os.loadavg().map((l) => round(l, 2)),
   };
-  log(`Switchyard SQS benchmark (${config.profile}), modes ${modes.join(', ')}`);
+  log(`Switchyard SQS benchmark (${config.profile}), modes ${modes.join(', ')}, phases ${[...phases].join(', ')}`);
   const results: ModeResult[] = [];
   if (!args['backlog-only']) {
     for (const mode of modes) results.push(await runMode(mode));
@@ -428,18 +649,28 @@ async function main(): Promise<void> {
 
   const report = {
     benchmark: 'switchyard-sqs',
-    schemaVersion: 1,
+    schemaVersion: 2,
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     totalSeconds: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
     git: gitInfo(),
     machine,
-    config: { ...config, modes, client: '@aws-sdk/client-sqs (maxAttempts 1), NodeHttpHandler keep-alive' },
+    config: {
+      ...config,
+      modes,
+      phases: [...phases],
+      client: '@aws-sdk/client-sqs (maxAttempts 1), NodeHttpHandler keep-alive',
+    },
     notes: [
       'Client and server run on the same machine and compete for its CPUs; see the cpu figures of each phase.',
       'Percentiles are nearest-rank over per-request wall times measured in the client, in milliseconds.',
       'The cycle phase consumes the queue the send phase filled, while producers keep sending.',
       'CPU percentages are of one core (server from /proc/<pid>/stat, bench from process.cpuUsage).',
+      'Schema 2 adds results.<mode>.fifo and results.<mode>.move and config.phases; a phase left out with --only is null.',
+      'FIFO order is checked as each receive is handled: per producer and group the running number in the body, and ' +
+        'per group the SequenceNumber, must rise; redeliveries are counted apart.',
+      'Move task throughput is timed from the StartMessageMoveTask answer to the first ListMessageMoveTasks poll that ' +
+        'shows the task finished, so it is understated by up to one poll interval.',
     ],
     results: Object.fromEntries(results.map((r) => [r.durability, r])),
     backlog: backlogs.length > 0 ? Object.fromEntries(backlogs.map((b) => [b.durability, b])) : null,
