@@ -189,24 +189,33 @@ export class MoveTaskService {
     await this.running;
   }
 
-  /** Runs one step unless one is under way. */
+  /** Runs one step unless one is under way; an unthrottled task with more to move gets the next at once. */
   private kick(): void {
     if (this.running) return;
+    let more = false;
     this.running = this.step()
+      .then((busy) => {
+        more = busy;
+      })
       .catch(() => {
         // A failed step changed nothing (it is one transaction); the next tick tries again.
       })
       .finally(() => {
         this.running = undefined;
+        if (more && this.timer) setImmediate(() => this.kick());
       });
   }
 
-  /** One step of every running task: moves what its throttle allows. Exposed for tests. */
-  async step(): Promise<void> {
+  /**
+   * One step of every running task: moves what its throttle allows. Resolves true when an unthrottled
+   * task moved a full batch, so more is waiting. Exposed for tests.
+   */
+  async step(): Promise<boolean> {
+    let busy = false;
     const tasks = await this.store.runningMoveTasks();
     if (tasks.length === 0) {
       this.budgets.clear();
-      return;
+      return busy;
     }
     const byArn = new Map((await this.store.allQueues()).map((q) => [this.arnOf(q), q.id]));
     for (const task of tasks) {
@@ -233,6 +242,7 @@ export class MoveTaskService {
         },
       });
       if (state) state.budget -= result.moved;
+      else if (result.moved === limit && !result.done) busy = true;
       for (const queueId of result.destinations) this.wakeups.notify(queueId);
       if (result.missingDestination) {
         await this.store.finishMoveTask(task.id, 'FAILED', now, NONEXISTENT_QUEUE);
@@ -241,5 +251,6 @@ export class MoveTaskService {
       }
       if (result.task?.status !== 'RUNNING' || result.done) this.budgets.delete(task.id);
     }
+    return busy;
   }
 }

@@ -433,7 +433,8 @@ export class QueueService {
     const queue = await this.resolveQueue(ctx, input.QueueUrl);
     const prepared = this.prepareMessage(ctx, queue, input, 'single');
     const [appended] = await this.store.appendMessages(queue.id, [prepared.stored]);
-    this.wakeups.notify(queue.id);
+    // One new message can serve one receive: waking every parked poll would have the rest find nothing.
+    this.wakeups.notify(queue.id, 1);
     return completeSendOutput(prepared.output, appended);
   }
 
@@ -469,7 +470,7 @@ export class QueueService {
             accepted.map((a) => a.stored),
           )
         : [];
-    if (accepted.length > 0) this.wakeups.notify(queue.id);
+    if (accepted.length > 0) this.wakeups.notify(queue.id, accepted.length);
     const Successful = accepted.map((a, i) => ({ Id: a.Id, ...completeSendOutput(a.output, appended[i]) }));
     return { Successful, Failed };
   }
@@ -620,7 +621,7 @@ export class QueueService {
         `Too many messages in flight on queue ${queue.name}: the limit is ${this.limits.maxInflightPerQueue}.`,
       );
     }
-    if (deadLetter && result.deadLettered > 0) this.wakeups.notify(deadLetter.queueId);
+    if (deadLetter && result.deadLettered > 0) this.wakeups.notify(deadLetter.queueId, result.deadLettered);
     return result.messages;
   }
 
@@ -651,8 +652,9 @@ export class QueueService {
     if (outcome === 'expired' || outcome === 'stale') {
       throw invalidParameter('ReceiptHandle', raw, 'The receipt handle has expired.');
     }
-    // Deleting a group's message may unlock the group for a waiting long poll.
-    if (outcome === 'deleted') this.wakeups.notify(queue.id);
+    // Deleting a group's message may unlock the group, for one waiting long poll: waking them all would
+    // have every one of them search the queue for the single group that came free.
+    if (outcome === 'deleted') this.wakeups.notify(queue.id, 1);
   }
 
   async deleteMessageBatch(ctx: RequestContext, input: DeleteMessageBatchInput): Promise<BatchOutput<{ Id: string }>> {
@@ -676,7 +678,7 @@ export class QueueService {
     const { visibleAt } = decideVisibilityChange(state, this.clock.now(), timeoutSeconds, raw);
     const applied = await this.store.setVisibility(queue.id, handle.seq, handle.token, visibleAt);
     if (!applied) throw staleHandleForVisibility(raw);
-    if (timeoutSeconds === 0) this.wakeups.notify(queue.id);
+    if (timeoutSeconds === 0) this.wakeups.notify(queue.id, 1);
   }
 
   async changeMessageVisibilityBatch(

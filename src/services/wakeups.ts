@@ -4,7 +4,8 @@
  * signal over LISTEN/NOTIFY.
  */
 export interface WakeupSignal {
-  notify(queueId: number): void;
+  /** Wakes the queue's waiters: all of them, or at most `limit` when only that many can get anything. */
+  notify(queueId: number, limit?: number): void;
   /**
    * How many notifies the queue has had. A waiter reads it before it looks at the store and passes it to
    * `wait`, so that a notify landing between its look and its wait is not lost.
@@ -28,12 +29,17 @@ export class InProcessWakeups implements WakeupSignal {
     return this.versions.get(queueId) ?? 0;
   }
 
-  notify(queueId: number): void {
+  notify(queueId: number, limit = Number.POSITIVE_INFINITY): void {
     this.versions.set(queueId, this.version(queueId) + 1);
     const set = this.waiters.get(queueId);
     if (!set) return;
-    this.waiters.delete(queueId);
-    for (const wake of set) wake();
+    let woken = 0;
+    for (const wake of [...set]) {
+      if (woken >= limit) break;
+      wake(); // removes itself from the set
+      woken += 1;
+    }
+    if (set.size === 0) this.waiters.delete(queueId);
   }
 
   wait(queueId: number, timeoutMs: number, signal?: AbortSignal, sinceVersion?: number): Promise<void> {

@@ -823,8 +823,9 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
           assert.equal(plain?.duplicate, false);
 
           const { messages } = await claimFifo(store, q.id);
+          const claimedSequence = new Map(messages.map((m) => [m.messageId, m.sequence]));
           assert.deepEqual(
-            messages.filter((m) => m.groupId !== undefined).map((m) => m.sequence),
+            results.map((r) => claimedSequence.get(r.messageId)),
             sequences,
             'claims report the sequence the append gave',
           );
@@ -900,7 +901,7 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
           assert.equal(await stored(store, queue.id, T0 + 1), 1);
         }));
 
-      test('claims come in send order, not visibleAt order, several of one group at once', () =>
+      test('claims come in send order within a group, as many of one group as possible, not in visibleAt order', () =>
         withStore(async (store) => {
           const q = await makeQueue(store, 'q.fifo');
           await store.appendMessages(q.id, [
@@ -910,12 +911,13 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
             fifoMessage('b', 'b2'),
             fifoMessage('a', 'a3', { visibleAt: T0 + 10 }),
           ]);
+          // AWS returns as many messages of one group as it can, leaving other groups to other consumers.
           assert.deepEqual(bodiesOf(await claimFifo(store, q.id, { now: T0 + 10 })), [
             'a:a1',
-            'b:b1',
             'a:a2',
-            'b:b2',
             'a:a3',
+            'b:b1',
+            'b:b2',
           ]);
         }));
 

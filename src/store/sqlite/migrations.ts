@@ -95,6 +95,15 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX move_tasks_by_status ON move_tasks (status);
     `,
   },
+  {
+    version: 4,
+    name: 'fifo in-flight lookup',
+    sql: `
+      -- Is any message of this group in flight? One seek, however long the group's backlog.
+      CREATE INDEX messages_inflight_by_group ON messages (queue_id, group_id, visible_at)
+        WHERE group_id IS NOT NULL AND receive_count > 0;
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction. Returns the schema version. */
