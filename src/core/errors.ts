@@ -36,7 +36,16 @@ const coral = (
   fault,
 });
 
-/** The table from error code to wire details, as AWS SQS answers them. */
+/** EventBridge errors: AWS JSON 1.1 without query compatibility renders `__type` as the bare shape. */
+const events = (shape: string, status = 400, fault: 'Sender' | 'Receiver' = 'Sender'): AwsErrorSpec => ({
+  shape,
+  namespace: 'com.amazonaws.events',
+  queryCode: shape,
+  status,
+  fault,
+});
+
+/** The table from error code to wire details, as AWS SQS (and EventBridge) answer them. */
 export const ERROR_SPECS = {
   QueueDoesNotExist: sqs('QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue'),
   QueueNameExists: sqs('QueueNameExists', 'QueueAlreadyExists'),
@@ -67,6 +76,13 @@ export const ERROR_SPECS = {
   RequestEntityTooLarge: coral('RequestEntityTooLarge', 'RequestEntityTooLarge', 413),
   ServiceUnavailable: coral('ServiceUnavailable', 'ServiceUnavailable', 503, 'Receiver'),
   InternalFailure: coral('InternalFailure', 'InternalFailure', 500, 'Receiver'),
+  EventsResourceNotFound: events('ResourceNotFoundException'),
+  EventsResourceAlreadyExists: events('ResourceAlreadyExistsException'),
+  EventsValidation: events('ValidationException'),
+  EventsInvalidEventPattern: events('InvalidEventPatternException'),
+  EventsLimitExceeded: events('LimitExceededException'),
+  EventsConcurrentModification: events('ConcurrentModificationException'),
+  EventsInternal: events('InternalException', 500, 'Receiver'),
 } as const satisfies Record<string, AwsErrorSpec>;
 
 export type AwsErrorCode = keyof typeof ERROR_SPECS;

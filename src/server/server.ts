@@ -5,8 +5,10 @@ import pino, { type Logger } from 'pino';
 import { type Clock, systemClock } from '../core/clock.js';
 import { AwsError, isAwsError } from '../core/errors.js';
 import { handleSqsJson, SQS_JSON_TARGET_PREFIX, sqsJsonError } from '../protocol/aws-json.js';
+import { EVENTS_TARGET_PREFIX, eventsJsonError, handleEventsJson } from '../protocol/aws-json11.js';
 import { handleSqsQuery, sqsQueryError } from '../protocol/aws-query.js';
 import type { WireResponse } from '../protocol/wire.js';
+import { EventBusService } from '../services/event-bus-service.js';
 import { MoveTaskService } from '../services/move-task-service.js';
 import { QueueService } from '../services/queue-service.js';
 import type { RequestContext } from '../services/sqs-api.js';
@@ -25,6 +27,7 @@ export interface RunningServer {
   readonly store: SqliteStore;
   readonly queues: QueueService;
   readonly moveTasks: MoveTaskService;
+  readonly eventBuses: EventBusService;
   /** Graceful stop: refuse new connections, end long polls empty, finish requests, close the database. */
   close(): Promise<void>;
 }
@@ -43,6 +46,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const queues = new QueueService({ store, clock, limits: config.limits, wakeups });
   const moveTasks = new MoveTaskService({ store, clock, wakeups, region: config.region });
   const services = { queues, moveTasks };
+  const eventBuses = new EventBusService({ store, clock });
+  const eventsServices = { eventBuses };
+  try {
+    await eventBuses.ensureDefaultBus(config.accountId);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 
   let inFlight = 0;
   let stopping = false;
@@ -88,6 +99,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     } else if (req.method === 'POST' && target?.startsWith(SQS_JSON_TARGET_PREFIX)) {
       action = target.slice(SQS_JSON_TARGET_PREFIX.length);
       response = await answerSqsJson(req, res, target, url.pathname);
+    } else if (req.method === 'POST' && target?.startsWith(EVENTS_TARGET_PREFIX)) {
+      action = target;
+      response = await answerEventsJson(req, res, target);
     } else if (req.method === 'POST' && target) {
       response = sqsJsonError(new AwsError('UnknownOperation', `Unknown operation ${target}.`));
     } else if (req.method === 'POST' || url.searchParams.has('Action')) {
@@ -124,6 +138,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       return await handleSqsJson(services, contextFor(req, res), target, body, path);
     } catch (error) {
       return sqsJsonError(toAwsError(error));
+    }
+  }
+
+  async function answerEventsJson(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    target: string,
+  ): Promise<WireResponse> {
+    try {
+      const body = await readBody(req);
+      return await handleEventsJson(eventsServices, contextFor(req, res), target, body);
+    } catch (error) {
+      return eventsJsonError(toAwsError(error));
     }
   }
 
@@ -175,13 +202,21 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   sweeper.unref();
   moveTasks.startWorker();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // The port is taken, say: leave the database closed cleanly rather than to the exit.
+    clearInterval(sweeper);
+    await moveTasks.stopWorker();
+    await store.close();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info(
@@ -206,7 +241,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     return closing;
   };
 
-  return { url, port, config, store, queues, moveTasks, close };
+  return { url, port, config, store, queues, moveTasks, eventBuses, close };
 }
 
 function headerValue(req: http.IncomingMessage, name: string): string | undefined {

@@ -100,6 +100,41 @@ export interface Store {
    */
   moveMessages(request: MoveRequest): Promise<MoveResult>;
 
+  /**
+   * Creates the event bus unless one of that name exists; either way returns it. With `maxBuses`, refuses
+   * to create one more once the account has that many.
+   */
+  createEventBus(input: NewEventBus): Promise<CreateEventBusResult>;
+  getEventBus(accountId: string, name: string): Promise<EventBusRecord | undefined>;
+  /** Event buses of an account, ordered by name, starting after `afterName`. */
+  listEventBuses(
+    accountId: string,
+    options: { prefix?: string; afterName?: string; limit: number },
+  ): Promise<EventBusRecord[]>;
+  /** Deletes the bus unless rules remain on it. */
+  deleteEventBus(accountId: string, name: string): Promise<'deleted' | 'missing' | 'has-rules'>;
+  setEventBusTags(
+    accountId: string,
+    name: string,
+    tags: Record<string, string>,
+    now: number,
+  ): Promise<EventBusRecord | undefined>;
+  /**
+   * Creates the rule, or updates an existing one of that name on that bus (keeping its tags and creation
+   * time). Fails with `no-bus` when the bus does not exist, `limit-exceeded` when a new rule would make more
+   * than `maxRules` on the bus.
+   */
+  putRule(input: NewRule): Promise<PutRuleResult>;
+  getRule(accountId: string, busName: string, name: string): Promise<RuleRecord | undefined>;
+  /** Rules of a bus, ordered by name, starting after `afterName`. */
+  listRules(
+    accountId: string,
+    busName: string,
+    options: { prefix?: string; afterName?: string; limit: number },
+  ): Promise<RuleRecord[]>;
+  deleteRule(accountId: string, busName: string, name: string): Promise<boolean>;
+  updateRule(accountId: string, busName: string, name: string, change: RuleChange): Promise<RuleRecord | undefined>;
+
   counts(queueId: number, now: number): Promise<QueueCounts>;
   /** The earliest time after `now` at which a message of the queue becomes visible, if any. */
   nextVisibleAt(queueId: number, now: number): Promise<number | undefined>;
@@ -236,4 +271,67 @@ export interface MoveResult {
   /** Queues that received messages, to wake their long polls. */
   destinations: number[];
   task?: MoveTaskRecord | undefined;
+}
+
+export interface NewEventBus {
+  accountId: string;
+  name: string;
+  description?: string | undefined;
+  tags: Record<string, string>;
+  now: number;
+  maxBuses?: number | undefined;
+}
+
+export interface EventBusRecord {
+  accountId: string;
+  name: string;
+  description?: string | undefined;
+  tags: Record<string, string>;
+  createdAt: number;
+  lastModifiedAt: number;
+}
+
+export type CreateEventBusResult =
+  | { outcome: 'created' | 'exists'; bus: EventBusRecord }
+  | { outcome: 'limit-exceeded' };
+
+export type RuleState = 'ENABLED' | 'DISABLED' | 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
+
+export interface NewRule {
+  accountId: string;
+  busName: string;
+  name: string;
+  eventPattern?: string | undefined;
+  scheduleExpression?: string | undefined;
+  state: RuleState;
+  description?: string | undefined;
+  roleArn?: string | undefined;
+  /** Applied only when the rule is created. */
+  tags: Record<string, string>;
+  now: number;
+  maxRules?: number | undefined;
+}
+
+export interface RuleRecord {
+  accountId: string;
+  busName: string;
+  name: string;
+  eventPattern?: string | undefined;
+  scheduleExpression?: string | undefined;
+  state: RuleState;
+  description?: string | undefined;
+  roleArn?: string | undefined;
+  tags: Record<string, string>;
+  createdAt: number;
+  lastModifiedAt: number;
+}
+
+export type PutRuleResult =
+  | { outcome: 'created' | 'updated'; rule: RuleRecord }
+  | { outcome: 'no-bus' | 'limit-exceeded' };
+
+export interface RuleChange {
+  state?: RuleState;
+  tags?: Record<string, string>;
+  now: number;
 }

@@ -109,6 +109,8 @@ describe('SqliteStore: migrations', () => {
           .map((r) => (r as { name: string }).name);
         assert.deepEqual(tables, [
           'deleted_queues',
+          'event_buses',
+          'event_rules',
           'fifo_dedup',
           'messages',
           'move_tasks',

@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MessageAttributes } from '../../src/core/message.js';
 import type { ClaimDecision } from '../../src/core/receive-rules.js';
-import type { ClaimRequest, NewMessage, NewQueue, QueueRecord, Store, StoredMessage } from '../../src/store/types.js';
+import type {
+  ClaimRequest,
+  NewEventBus,
+  NewMessage,
+  NewQueue,
+  NewRule,
+  QueueRecord,
+  Store,
+  StoredMessage,
+} from '../../src/store/types.js';
 
 const ACCOUNT = '000000000000';
 const OTHER_ACCOUNT = '111111111111';
@@ -1045,6 +1054,155 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
               .slice(0, got.length);
             assert.deepEqual(got, expected, `group ${g}: a prefix in send order`);
           }
+        }));
+    });
+
+    describe('event buses and rules', () => {
+      const bus = (name: string, overrides: Partial<NewEventBus> = {}): NewEventBus => ({
+        accountId: ACCOUNT,
+        name,
+        tags: {},
+        now: T0,
+        ...overrides,
+      });
+      const rule = (busName: string, name: string, overrides: Partial<NewRule> = {}): NewRule => ({
+        accountId: ACCOUNT,
+        busName,
+        name,
+        eventPattern: '{"source":["s"]}',
+        state: 'ENABLED',
+        tags: {},
+        now: T0,
+        ...overrides,
+      });
+
+      test('createEventBus creates once, then returns the existing bus; per account', () =>
+        withStore(async (store) => {
+          const first = await store.createEventBus(bus('orders', { description: 'd', tags: { a: '1' } }));
+          assert.equal(first.outcome, 'created');
+          const again = await store.createEventBus(bus('orders', { description: 'other', now: T0 + 5 }));
+          assert.equal(again.outcome, 'exists');
+          assert.ok(again.outcome === 'exists');
+          assert.equal(again.bus.description, 'd');
+          assert.deepEqual(again.bus.tags, { a: '1' });
+          assert.equal(again.bus.createdAt, T0);
+          assert.equal(await store.getEventBus(OTHER_ACCOUNT, 'orders'), undefined);
+          const got = await store.getEventBus(ACCOUNT, 'orders');
+          assert.equal(got?.name, 'orders');
+          assert.equal(got?.accountId, ACCOUNT);
+        }));
+
+      test('createEventBus honours maxBuses', () =>
+        withStore(async (store) => {
+          await store.createEventBus(bus('a', { maxBuses: 2 }));
+          await store.createEventBus(bus('b', { maxBuses: 2 }));
+          assert.equal((await store.createEventBus(bus('c', { maxBuses: 2 }))).outcome, 'limit-exceeded');
+          assert.equal((await store.createEventBus(bus('a', { maxBuses: 2 }))).outcome, 'exists');
+          assert.equal(
+            (await store.createEventBus(bus('c', { accountId: OTHER_ACCOUNT, maxBuses: 2 }))).outcome,
+            'created',
+          );
+        }));
+
+      test('listEventBuses orders by name, filters by prefix, pages after a name', () =>
+        withStore(async (store) => {
+          for (const name of ['b', 'a2', 'a1', 'c']) await store.createEventBus(bus(name));
+          await store.createEventBus(bus('a0', { accountId: OTHER_ACCOUNT }));
+          const names = async (options: { prefix?: string; afterName?: string; limit: number }) =>
+            (await store.listEventBuses(ACCOUNT, options)).map((b) => b.name);
+          assert.deepEqual(await names({ limit: 10 }), ['a1', 'a2', 'b', 'c']);
+          assert.deepEqual(await names({ prefix: 'a', limit: 10 }), ['a1', 'a2']);
+          assert.deepEqual(await names({ afterName: 'a2', limit: 2 }), ['b', 'c']);
+        }));
+
+      test('deleteEventBus refuses while rules remain', () =>
+        withStore(async (store) => {
+          await store.createEventBus(bus('busy'));
+          assert.equal((await store.putRule(rule('busy', 'r'))).outcome, 'created');
+          assert.equal(await store.deleteEventBus(ACCOUNT, 'busy'), 'has-rules');
+          assert.equal(await store.deleteRule(ACCOUNT, 'busy', 'r'), true);
+          assert.equal(await store.deleteRule(ACCOUNT, 'busy', 'r'), false);
+          assert.equal(await store.deleteEventBus(ACCOUNT, 'busy'), 'deleted');
+          assert.equal(await store.deleteEventBus(ACCOUNT, 'busy'), 'missing');
+          assert.equal(await store.getEventBus(ACCOUNT, 'busy'), undefined);
+        }));
+
+      test('setEventBusTags replaces the tags of an existing bus', () =>
+        withStore(async (store) => {
+          await store.createEventBus(bus('t', { tags: { a: '1' } }));
+          const updated = await store.setEventBusTags(ACCOUNT, 't', { b: '2' }, T0 + 1);
+          assert.deepEqual(updated?.tags, { b: '2' });
+          assert.deepEqual((await store.getEventBus(ACCOUNT, 't'))?.tags, { b: '2' });
+          assert.equal(await store.setEventBusTags(ACCOUNT, 'ghost', {}, T0), undefined);
+        }));
+
+      test('putRule creates, then updates keeping tags and creation time', () =>
+        withStore(async (store) => {
+          await store.createEventBus(bus('default'));
+          const created = await store.putRule(
+            rule('default', 'r', { description: 'd', roleArn: 'arn:role', tags: { k: 'v' } }),
+          );
+          assert.equal(created.outcome, 'created');
+          const updated = await store.putRule(
+            rule('default', 'r', {
+              eventPattern: undefined,
+              scheduleExpression: 'rate(5 minutes)',
+              state: 'DISABLED',
+              tags: { other: 'x' },
+              now: T0 + 10,
+            }),
+          );
+          assert.equal(updated.outcome, 'updated');
+          const got = await store.getRule(ACCOUNT, 'default', 'r');
+          assert.ok(got);
+          assert.equal(got.eventPattern, undefined);
+          assert.equal(got.scheduleExpression, 'rate(5 minutes)');
+          assert.equal(got.state, 'DISABLED');
+          assert.equal(got.description, undefined);
+          assert.equal(got.roleArn, undefined);
+          assert.deepEqual(got.tags, { k: 'v' });
+          assert.equal(got.createdAt, T0);
+          assert.equal(got.lastModifiedAt, T0 + 10);
+          assert.equal(got.busName, 'default');
+        }));
+
+      test('putRule needs the bus and honours maxRules; rules are per bus', () =>
+        withStore(async (store) => {
+          assert.equal((await store.putRule(rule('ghost', 'r'))).outcome, 'no-bus');
+          await store.createEventBus(bus('one'));
+          await store.createEventBus(bus('two'));
+          await store.putRule(rule('one', 'a', { maxRules: 1 }));
+          assert.equal((await store.putRule(rule('one', 'b', { maxRules: 1 }))).outcome, 'limit-exceeded');
+          assert.equal((await store.putRule(rule('one', 'a', { maxRules: 1 }))).outcome, 'updated');
+          assert.equal((await store.putRule(rule('two', 'a', { maxRules: 1 }))).outcome, 'created');
+          assert.equal(await store.getRule(ACCOUNT, 'two', 'b'), undefined);
+        }));
+
+      test('listRules orders by name, filters by prefix and bus, pages after a name', () =>
+        withStore(async (store) => {
+          await store.createEventBus(bus('x'));
+          await store.createEventBus(bus('y'));
+          for (const name of ['r3', 'r1', 'q', 'r2']) await store.putRule(rule('x', name));
+          await store.putRule(rule('y', 'r0'));
+          const names = async (options: { prefix?: string; afterName?: string; limit: number }) =>
+            (await store.listRules(ACCOUNT, 'x', options)).map((r) => r.name);
+          assert.deepEqual(await names({ limit: 10 }), ['q', 'r1', 'r2', 'r3']);
+          assert.deepEqual(await names({ prefix: 'r', limit: 2 }), ['r1', 'r2']);
+          assert.deepEqual(await names({ prefix: 'r', afterName: 'r2', limit: 2 }), ['r3']);
+        }));
+
+      test('updateRule changes state and tags', () =>
+        withStore(async (store) => {
+          await store.createEventBus(bus('b'));
+          await store.putRule(rule('b', 'r', { tags: { a: '1' } }));
+          const disabled = await store.updateRule(ACCOUNT, 'b', 'r', { state: 'DISABLED', now: T0 + 1 });
+          assert.equal(disabled?.state, 'DISABLED');
+          assert.deepEqual(disabled?.tags, { a: '1' });
+          assert.equal(disabled?.lastModifiedAt, T0 + 1);
+          const tagged = await store.updateRule(ACCOUNT, 'b', 'r', { tags: { b: '2' }, now: T0 + 2 });
+          assert.equal(tagged?.state, 'DISABLED');
+          assert.deepEqual(tagged?.tags, { b: '2' });
+          assert.equal(await store.updateRule(ACCOUNT, 'b', 'ghost', { state: 'ENABLED', now: T0 }), undefined);
         }));
     });
   });

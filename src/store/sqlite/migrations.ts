@@ -104,6 +104,35 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         WHERE group_id IS NOT NULL AND receive_count > 0;
     `,
   },
+  {
+    version: 5,
+    name: 'event buses and rules',
+    sql: `
+      CREATE TABLE event_buses (
+        account_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT,
+        tags TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_modified_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, name)
+      );
+      CREATE TABLE event_rules (
+        account_id TEXT NOT NULL,
+        bus_name TEXT NOT NULL,
+        name TEXT NOT NULL,
+        event_pattern TEXT,
+        schedule_expression TEXT,
+        state TEXT NOT NULL,
+        description TEXT,
+        role_arn TEXT,
+        tags TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_modified_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, bus_name, name)
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction. Returns the schema version. */

@@ -7,16 +7,24 @@ import type {
   AppendResult,
   ClaimRequest,
   ClaimResult,
+  CreateEventBusResult,
+  EventBusRecord,
   MoveRequest,
   MoveResult,
   MoveTaskRecord,
   MoveTaskStatus,
+  NewEventBus,
   NewMessage,
   NewMoveTask,
   NewQueue,
+  NewRule,
+  PutRuleResult,
   QueueChange,
   QueueCounts,
   QueueRecord,
+  RuleChange,
+  RuleRecord,
+  RuleState,
   Store,
   StoredMessage,
 } from '../types.js';
@@ -82,6 +90,56 @@ interface MoveTaskRow {
   failure_reason: string | null;
   started_at: number;
   updated_at: number;
+}
+
+interface EventBusRow {
+  account_id: string;
+  name: string;
+  description: string | null;
+  tags: string;
+  created_at: number;
+  last_modified_at: number;
+}
+
+interface RuleRow {
+  account_id: string;
+  bus_name: string;
+  name: string;
+  event_pattern: string | null;
+  schedule_expression: string | null;
+  state: RuleState;
+  description: string | null;
+  role_arn: string | null;
+  tags: string;
+  created_at: number;
+  last_modified_at: number;
+}
+
+function toEventBus(row: EventBusRow): EventBusRecord {
+  return {
+    accountId: row.account_id,
+    name: row.name,
+    description: row.description ?? undefined,
+    tags: JSON.parse(row.tags) as Record<string, string>,
+    createdAt: row.created_at,
+    lastModifiedAt: row.last_modified_at,
+  };
+}
+
+function toRule(row: RuleRow): RuleRecord {
+  return {
+    accountId: row.account_id,
+    busName: row.bus_name,
+    name: row.name,
+    eventPattern: row.event_pattern ?? undefined,
+    scheduleExpression: row.schedule_expression ?? undefined,
+    state: row.state,
+    description: row.description ?? undefined,
+    roleArn: row.role_arn ?? undefined,
+    tags: JSON.parse(row.tags) as Record<string, string>,
+    createdAt: row.created_at,
+    lastModifiedAt: row.last_modified_at,
+  };
 }
 
 function toMoveTask(row: MoveTaskRow): MoveTaskRecord {
@@ -166,6 +224,50 @@ export class SqliteStore implements Store {
     this.writer = new GroupCommitter(this.db);
     const db = this.db;
     this.sql = {
+      busByName: db.prepare<[string, string], EventBusRow>(
+        'SELECT * FROM event_buses WHERE account_id = ? AND name = ?',
+      ),
+      countBuses: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM event_buses WHERE account_id = ?'),
+      insertBus: db.prepare(
+        `INSERT INTO event_buses (account_id, name, description, tags, created_at, last_modified_at)
+         VALUES (@accountId, @name, @description, @tags, @now, @now)`,
+      ),
+      listBuses: db.prepare<[string, string, string, string, number], EventBusRow>(
+        `SELECT * FROM event_buses WHERE account_id = ? AND name > ? AND substr(name, 1, length(?)) = ?
+         ORDER BY name LIMIT ?`,
+      ),
+      deleteBus: db.prepare<[string, string]>('DELETE FROM event_buses WHERE account_id = ? AND name = ?'),
+      setBusTags: db.prepare<[string, string, string]>(
+        'UPDATE event_buses SET tags = ? WHERE account_id = ? AND name = ?',
+      ),
+      ruleByName: db.prepare<[string, string, string], RuleRow>(
+        'SELECT * FROM event_rules WHERE account_id = ? AND bus_name = ? AND name = ?',
+      ),
+      countRules: db.prepare<[string, string], { n: number }>(
+        'SELECT COUNT(*) AS n FROM event_rules WHERE account_id = ? AND bus_name = ?',
+      ),
+      insertRule: db.prepare(
+        `INSERT INTO event_rules (account_id, bus_name, name, event_pattern, schedule_expression, state, description,
+           role_arn, tags, created_at, last_modified_at)
+         VALUES (@accountId, @busName, @name, @eventPattern, @scheduleExpression, @state, @description,
+           @roleArn, @tags, @now, @now)`,
+      ),
+      replaceRule: db.prepare(
+        `UPDATE event_rules SET event_pattern = @eventPattern, schedule_expression = @scheduleExpression,
+           state = @state, description = @description, role_arn = @roleArn, last_modified_at = @now
+         WHERE account_id = @accountId AND bus_name = @busName AND name = @name`,
+      ),
+      changeRule: db.prepare(
+        `UPDATE event_rules SET state = @state, tags = @tags, last_modified_at = @lastModifiedAt
+         WHERE account_id = @accountId AND bus_name = @busName AND name = @name`,
+      ),
+      listRules: db.prepare<[string, string, string, string, string, number], RuleRow>(
+        `SELECT * FROM event_rules WHERE account_id = ? AND bus_name = ? AND name > ?
+         AND substr(name, 1, length(?)) = ? ORDER BY name LIMIT ?`,
+      ),
+      deleteRule: db.prepare<[string, string, string]>(
+        'DELETE FROM event_rules WHERE account_id = ? AND bus_name = ? AND name = ?',
+      ),
       queueByName: db.prepare<[string, string], QueueRow>('SELECT * FROM queues WHERE account_id = ? AND name = ?'),
       queueById: db.prepare<[number], QueueRow>('SELECT * FROM queues WHERE id = ?'),
       listQueues: db.prepare<[string, string, string, string, number], QueueRow>(
@@ -674,6 +776,131 @@ export class SqliteStore implements Store {
       result.destinations = [...destinations];
       result.task = toMoveTask(this.sql.moveTaskById.get(request.taskId) as MoveTaskRow);
       return result;
+    });
+  }
+
+  async createEventBus(input: NewEventBus): Promise<CreateEventBusResult> {
+    return this.writer.run((): CreateEventBusResult => {
+      const existing = this.sql.busByName.get(input.accountId, input.name);
+      if (existing) return { outcome: 'exists', bus: toEventBus(existing) };
+      if (input.maxBuses !== undefined && (this.sql.countBuses.get(input.accountId)?.n ?? 0) >= input.maxBuses) {
+        return { outcome: 'limit-exceeded' };
+      }
+      this.sql.insertBus.run({
+        accountId: input.accountId,
+        name: input.name,
+        description: input.description ?? null,
+        tags: JSON.stringify(input.tags),
+        now: input.now,
+      });
+      return {
+        outcome: 'created',
+        bus: toEventBus(this.sql.busByName.get(input.accountId, input.name) as EventBusRow),
+      };
+    });
+  }
+
+  async getEventBus(accountId: string, name: string): Promise<EventBusRecord | undefined> {
+    const row = this.sql.busByName.get(accountId, name);
+    return row && toEventBus(row);
+  }
+
+  async listEventBuses(
+    accountId: string,
+    options: { prefix?: string; afterName?: string; limit: number },
+  ): Promise<EventBusRecord[]> {
+    const prefix = options.prefix ?? '';
+    return this.sql.listBuses.all(accountId, options.afterName ?? '', prefix, prefix, options.limit).map(toEventBus);
+  }
+
+  async deleteEventBus(accountId: string, name: string): Promise<'deleted' | 'missing' | 'has-rules'> {
+    return this.writer.run(() => {
+      if (!this.sql.busByName.get(accountId, name)) return 'missing';
+      if ((this.sql.countRules.get(accountId, name)?.n ?? 0) > 0) return 'has-rules';
+      this.sql.deleteBus.run(accountId, name);
+      return 'deleted';
+    });
+  }
+
+  async setEventBusTags(
+    accountId: string,
+    name: string,
+    tags: Record<string, string>,
+    _now: number,
+  ): Promise<EventBusRecord | undefined> {
+    return this.writer.run(() => {
+      if (this.sql.setBusTags.run(JSON.stringify(tags), accountId, name).changes === 0) return undefined;
+      return toEventBus(this.sql.busByName.get(accountId, name) as EventBusRow);
+    });
+  }
+
+  async putRule(input: NewRule): Promise<PutRuleResult> {
+    return this.writer.run((): PutRuleResult => {
+      if (!this.sql.busByName.get(input.accountId, input.busName)) return { outcome: 'no-bus' };
+      const fields = {
+        accountId: input.accountId,
+        busName: input.busName,
+        name: input.name,
+        eventPattern: input.eventPattern ?? null,
+        scheduleExpression: input.scheduleExpression ?? null,
+        state: input.state,
+        description: input.description ?? null,
+        roleArn: input.roleArn ?? null,
+        now: input.now,
+      };
+      let outcome: 'created' | 'updated' = 'updated';
+      if (this.sql.ruleByName.get(input.accountId, input.busName, input.name)) {
+        this.sql.replaceRule.run(fields);
+      } else {
+        const count = this.sql.countRules.get(input.accountId, input.busName)?.n ?? 0;
+        if (input.maxRules !== undefined && count >= input.maxRules) return { outcome: 'limit-exceeded' };
+        this.sql.insertRule.run({ ...fields, tags: JSON.stringify(input.tags) });
+        outcome = 'created';
+      }
+      const row = this.sql.ruleByName.get(input.accountId, input.busName, input.name) as RuleRow;
+      return { outcome, rule: toRule(row) };
+    });
+  }
+
+  async getRule(accountId: string, busName: string, name: string): Promise<RuleRecord | undefined> {
+    const row = this.sql.ruleByName.get(accountId, busName, name);
+    return row && toRule(row);
+  }
+
+  async listRules(
+    accountId: string,
+    busName: string,
+    options: { prefix?: string; afterName?: string; limit: number },
+  ): Promise<RuleRecord[]> {
+    const prefix = options.prefix ?? '';
+    return this.sql.listRules
+      .all(accountId, busName, options.afterName ?? '', prefix, prefix, options.limit)
+      .map(toRule);
+  }
+
+  async deleteRule(accountId: string, busName: string, name: string): Promise<boolean> {
+    return this.writer.run(() => this.sql.deleteRule.run(accountId, busName, name).changes === 1);
+  }
+
+  async updateRule(
+    accountId: string,
+    busName: string,
+    name: string,
+    change: RuleChange,
+  ): Promise<RuleRecord | undefined> {
+    return this.writer.run(() => {
+      const row = this.sql.ruleByName.get(accountId, busName, name);
+      if (!row) return undefined;
+      const stateChanged = change.state !== undefined && change.state !== row.state;
+      this.sql.changeRule.run({
+        accountId,
+        busName,
+        name,
+        state: change.state ?? row.state,
+        tags: JSON.stringify(change.tags ?? JSON.parse(row.tags)),
+        lastModifiedAt: stateChanged ? change.now : row.last_modified_at,
+      });
+      return toRule(this.sql.ruleByName.get(accountId, busName, name) as RuleRow);
     });
   }
 
