@@ -22,6 +22,8 @@ export interface Limits {
   maxWaitTimeSeconds: number;
   /** Tags per queue. @defaultValue 50 */
   maxTagsPerQueue: number;
+  /** Total size of the entries of one EventBridge `PutEvents` (AWS's entry-size formula). @defaultValue 1048576 */
+  maxPutEventsBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -35,6 +37,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   purgeCooldownSeconds: 60,
   maxWaitTimeSeconds: 20,
   maxTagsPerQueue: 50,
+  maxPutEventsBytes: 1_048_576,
 });
 
 export const LIMIT_NAMES = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];

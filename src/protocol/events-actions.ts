@@ -71,8 +71,76 @@ export const EVENTS_ACTIONS: Record<string, EventsAction | undefined> = {
     }),
     ({ eventBuses }, ctx, i: Parameters<EventBusService['listRules']>[1]) => eventBuses.listRules(ctx, i),
   ),
-  DeleteRule: action(z.object({ ...ruleRef, Force: z.boolean().optional() }), ({ eventBuses }, ctx, i: RuleRef) =>
-    eventBuses.deleteRule(ctx, i),
+  DeleteRule: action(
+    z.object({ ...ruleRef, Force: z.boolean().optional() }),
+    ({ eventBuses }, ctx, i: RuleRef & { Force?: boolean }) => eventBuses.deleteRule(ctx, i),
+  ),
+  PutTargets: action(
+    z.object({
+      Rule: str.optional(),
+      EventBusName: str.optional(),
+      Targets: z
+        .array(
+          z.object({
+            Id: str.optional(),
+            Arn: str.optional(),
+            RoleArn: str.optional(),
+            Input: str.optional(),
+            InputPath: str.optional(),
+            InputTransformer: z.object({}).passthrough().optional(),
+            SqsParameters: z.object({ MessageGroupId: str.optional() }).optional(),
+            RetryPolicy: z
+              .object({ MaximumRetryAttempts: int.optional(), MaximumEventAgeInSeconds: int.optional() })
+              .optional(),
+            DeadLetterConfig: z.object({ Arn: str.optional() }).optional(),
+          }),
+        )
+        .optional(),
+    }),
+    ({ eventBuses }, ctx, i: Parameters<EventBusService['putTargets']>[1]) => eventBuses.putTargets(ctx, i),
+  ),
+  RemoveTargets: action(
+    z.object({
+      Rule: str.optional(),
+      EventBusName: str.optional(),
+      Ids: z.array(str).optional(),
+      Force: z.boolean().optional(),
+    }),
+    ({ eventBuses }, ctx, i: Parameters<EventBusService['removeTargets']>[1]) => eventBuses.removeTargets(ctx, i),
+  ),
+  ListTargetsByRule: action(
+    z.object({ Rule: str.optional(), EventBusName: str.optional(), Limit: int.optional(), NextToken: str.optional() }),
+    ({ eventBuses }, ctx, i: Parameters<EventBusService['listTargetsByRule']>[1]) =>
+      eventBuses.listTargetsByRule(ctx, i),
+  ),
+  ListRuleNamesByTarget: action(
+    z.object({
+      TargetArn: str.optional(),
+      EventBusName: str.optional(),
+      Limit: int.optional(),
+      NextToken: str.optional(),
+    }),
+    ({ eventBuses }, ctx, i: Parameters<EventBusService['listRuleNamesByTarget']>[1]) =>
+      eventBuses.listRuleNamesByTarget(ctx, i),
+  ),
+  PutEvents: action(
+    z.object({
+      Entries: z
+        .array(
+          z.object({
+            Time: z.number().optional(),
+            Source: str.optional(),
+            Resources: z.array(str).optional(),
+            DetailType: str.optional(),
+            Detail: str.optional(),
+            EventBusName: str.optional(),
+            TraceHeader: str.optional(),
+          }),
+        )
+        .optional(),
+      EndpointId: str.optional(),
+    }),
+    ({ eventBuses }, ctx, i: Parameters<EventBusService['putEvents']>[1]) => eventBuses.putEvents(ctx, i),
   ),
   EnableRule: action(z.object(ruleRef), ({ eventBuses }, ctx, i: RuleRef) => eventBuses.enableRule(ctx, i)),
   DisableRule: action(z.object(ruleRef), ({ eventBuses }, ctx, i: RuleRef) => eventBuses.disableRule(ctx, i)),

@@ -46,7 +46,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const queues = new QueueService({ store, clock, limits: config.limits, wakeups });
   const moveTasks = new MoveTaskService({ store, clock, wakeups, region: config.region });
   const services = { queues, moveTasks };
-  const eventBuses = new EventBusService({ store, clock });
+  const eventBuses = new EventBusService({ store, clock, limits: config.limits, wakeups });
   const eventsServices = { eventBuses };
   try {
     await eventBuses.ensureDefaultBus(config.accountId);

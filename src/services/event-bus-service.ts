@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { AwsError } from '../core/errors.js';
 import {
+  type CompiledPattern,
   compileEventPattern,
   InvalidEventError,
   InvalidEventPatternError,
@@ -8,8 +10,23 @@ import {
   matchesEvent,
   validateEventPattern,
 } from '../core/event-pattern/index.js';
-import type { EventBusRecord, RuleRecord, RuleState, Store } from '../store/types.js';
+import { DEDUP_WINDOW_MS, fifoIdentity } from '../core/fifo-rules.js';
+import type { Limits } from '../core/limits.js';
+import { parseQueueArn } from '../core/names.js';
+import { integerAttribute } from '../core/queue-attributes.js';
+import type {
+  EventBusRecord,
+  NewMessage,
+  NewTarget,
+  QueueRecord,
+  RuleRecord,
+  RuleState,
+  Store,
+  TargetRecord,
+  TargetSettings,
+} from '../store/types.js';
 import type { RequestContext } from './sqs-api.js';
+import type { WakeupSignal } from './wakeups.js';
 
 /**
  * EventBridge event buses, rules and pattern testing. Inputs and outputs are shaped like the AWS API
@@ -20,9 +37,16 @@ export const DEFAULT_BUS = 'default';
 export const MAX_EVENT_BUSES = 100;
 export const MAX_RULES_PER_BUS = 300;
 export const MAX_TAGS = 50;
+export const MAX_TARGETS_PER_RULE = 5;
+export const MAX_PUT_EVENTS_ENTRIES = 10;
+/** SenderId of the SQS messages EventBridge delivers. */
+export const EVENTBRIDGE_SENDER_ID = 'AIDAEVENTBRIDGE';
 
 const BUS_NAME = /^[.\-_A-Za-z0-9]{1,256}$/;
 const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
+const TARGET_ID = /^[.\-_A-Za-z0-9]{1,64}$/;
+/** The JSONPath subset served for InputPath: `$` or dot notation. */
+const INPUT_PATH = /^\$(\.[A-Za-z0-9_-]+)*$/;
 const RULE_STATES: readonly RuleState[] = ['ENABLED', 'DISABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS'];
 
 export interface Tag {
@@ -33,6 +57,47 @@ export interface Tag {
 export interface EventBusServiceOptions {
   store: Store;
   clock: Clock;
+  limits: Limits;
+  wakeups: WakeupSignal;
+}
+
+export interface TargetInput extends TargetSettings {
+  Id?: string;
+  Arn?: string;
+  InputTransformer?: unknown;
+}
+
+export interface PutEventsEntry {
+  Time?: number;
+  Source?: string;
+  Resources?: string[];
+  DetailType?: string;
+  Detail?: string;
+  EventBusName?: string;
+  TraceHeader?: string;
+}
+
+type EntryResult = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
+
+/** AWS's PutEvents entry size: Time 14 bytes, and the UTF-8 bytes of Source, DetailType, Detail and each resource. */
+function entrySize(entry: PutEventsEntry): number {
+  let size = entry.Time !== undefined ? 14 : 0;
+  for (const text of [entry.Source, entry.DetailType, entry.Detail, ...(entry.Resources ?? [])]) {
+    if (text !== undefined) size += Buffer.byteLength(text, 'utf8');
+  }
+  return size;
+}
+
+/** ISO-8601 UTC to the second, as EventBridge writes `time`. */
+const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+function valueAtPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const key of path.split('.').slice(1)) {
+    if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
 }
 
 const validation = (message: string) => new AwsError('EventsValidation', message);
@@ -129,11 +194,32 @@ function pageLimit(limit: number | undefined): number {
 export class EventBusService {
   private readonly store: Store;
   private readonly clock: Clock;
+  private readonly limits: Limits;
+  private readonly wakeups: WakeupSignal;
   private readonly defaultBusReady = new Map<string, Promise<void>>();
+  /** Compiled rule patterns by account, bus and rule; dropped on PutRule and DeleteRule. */
+  private readonly patterns = new Map<string, CompiledPattern>();
 
   constructor(options: EventBusServiceOptions) {
     this.store = options.store;
     this.clock = options.clock;
+    this.limits = options.limits;
+    this.wakeups = options.wakeups;
+  }
+
+  private patternKey(accountId: string, busName: string, ruleName: string): string {
+    return JSON.stringify([accountId, busName, ruleName]);
+  }
+
+  /** The rule's compiled pattern, from the cache when its text has not changed. */
+  private compiledPattern(rule: RuleRecord & { eventPattern: string }): CompiledPattern {
+    const key = this.patternKey(rule.accountId, rule.busName, rule.name);
+    let compiled = this.patterns.get(key);
+    if (compiled?.source !== rule.eventPattern) {
+      compiled = compileEventPattern(rule.eventPattern);
+      this.patterns.set(key, compiled);
+    }
+    return compiled;
   }
 
   /** Creates the account's `default` bus if it does not exist yet (idempotent). */
@@ -337,6 +423,7 @@ export class EventBusService {
       now: this.clock.now(),
       maxRules: MAX_RULES_PER_BUS,
     });
+    this.patterns.delete(this.patternKey(ctx.accountId, busName, name));
     if (result.outcome === 'no-bus') throw busNotFound(busName);
     if (result.outcome === 'limit-exceeded') {
       throw new AwsError(
@@ -376,9 +463,369 @@ export class EventBusService {
 
   async deleteRule(ctx: RequestContext, input: { Name?: string; EventBusName?: string; Force?: boolean }) {
     const rule = await this.requireRule(ctx, input);
-    // Rules have no targets yet, so there is nothing to refuse on.
-    await this.store.deleteRule(ctx.accountId, rule.busName, rule.name);
+    const outcome = await this.store.deleteRule(ctx.accountId, rule.busName, rule.name, {
+      force: input.Force === true,
+    });
+    if (outcome === 'has-targets') throw validation("Rule can't be deleted since it has targets.");
+    this.patterns.delete(this.patternKey(ctx.accountId, rule.busName, rule.name));
     return {};
+  }
+
+  // ---- targets -----------------------------------------------------------------------------------
+
+  /** Why this target cannot be put, as a per-entry failure, or undefined; throws for request-wide errors. */
+  private async checkTarget(ctx: RequestContext, target: TargetInput): Promise<string | undefined> {
+    const id = required(target.Id, 'targets.member.id');
+    if (!TARGET_ID.test(id)) {
+      throw validation(
+        `1 validation error detected: Value '${id}' at 'targets.member.id' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+ and have length at most 64`,
+      );
+    }
+    const arn = required(target.Arn, 'targets.member.arn');
+    maxLength(arn, 1600, 'targets.member.arn');
+    maxLength(target.RoleArn, 1600, 'targets.member.roleArn');
+    maxLength(target.Input, 8192, 'targets.member.input');
+    maxLength(target.InputPath, 256, 'targets.member.inputPath');
+    const inputs = [target.Input, target.InputPath, target.InputTransformer].filter((v) => v !== undefined);
+    if (inputs.length > 1) {
+      throw validation(`Target ${id}: only one of Input, InputPath and InputTransformer may be given.`);
+    }
+    if (target.Input !== undefined) {
+      try {
+        JSON.parse(target.Input);
+      } catch {
+        throw validation(`Target ${id}: Input is not valid JSON text.`);
+      }
+    }
+    if (target.InputPath !== undefined && !INPUT_PATH.test(target.InputPath)) {
+      throw validation(
+        `Target ${id}: InputPath ${target.InputPath} is not supported: use dot notation from the event root, as in $.detail.id.`,
+      );
+    }
+    const retry = target.RetryPolicy;
+    if (
+      retry?.MaximumRetryAttempts !== undefined &&
+      !(retry.MaximumRetryAttempts >= 0 && retry.MaximumRetryAttempts <= 185)
+    ) {
+      throw validation(
+        `1 validation error detected: Value '${retry.MaximumRetryAttempts}' at 'targets.member.retryPolicy.maximumRetryAttempts' failed to satisfy constraint: Member must have value between 0 and 185`,
+      );
+    }
+    const age = retry?.MaximumEventAgeInSeconds;
+    if (age !== undefined && !(age >= 60 && age <= 86400)) {
+      throw validation(
+        `1 validation error detected: Value '${age}' at 'targets.member.retryPolicy.maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value between 60 and 86400`,
+      );
+    }
+    const dlq = target.DeadLetterConfig?.Arn;
+    if (dlq !== undefined) {
+      const parsed = parseQueueArn(dlq);
+      if (!parsed || parsed.region !== ctx.region || parsed.accountId !== ctx.accountId) {
+        throw validation(`Target ${id}: DeadLetterConfig.Arn must be the ARN of an SQS queue of this server.`);
+      }
+    }
+    if (target.SqsParameters?.MessageGroupId !== undefined) {
+      maxLength(target.SqsParameters.MessageGroupId, 256, 'targets.member.sqsParameters.messageGroupId');
+    }
+    if (target.InputTransformer !== undefined) return 'InputTransformer is not supported yet by this server.';
+    const queueArn = parseQueueArn(arn);
+    if (!queueArn || queueArn.region !== ctx.region || queueArn.accountId !== ctx.accountId) {
+      return `Target ${arn} is not supported: only SQS queues of this server (arn:aws:sqs:${ctx.region}:${ctx.accountId}:<queue>) can be targets so far.`;
+    }
+    const queue = await this.store.getQueue(queueArn.accountId, queueArn.name);
+    if (queue?.attributes.FifoQueue === 'true') {
+      if (!target.SqsParameters?.MessageGroupId) {
+        return `Target ${arn} is a FIFO queue: SqsParameters.MessageGroupId is required.`;
+      }
+      if (queue.attributes.ContentBasedDeduplication !== 'true') {
+        return `Target ${arn} is a FIFO queue without ContentBasedDeduplication, which EventBridge needs.`;
+      }
+    }
+    return undefined;
+  }
+
+  async putTargets(ctx: RequestContext, input: { Rule?: string; EventBusName?: string; Targets?: TargetInput[] }) {
+    const rule = await this.requireRule(ctx, { Name: input.Rule, EventBusName: input.EventBusName });
+    const targets = required(input.Targets, 'targets');
+    if (targets.length < 1 || targets.length > 100) {
+      throw validation(
+        `1 validation error detected: Value at 'targets' failed to satisfy constraint: Member must have length between 1 and 100`,
+      );
+    }
+    const FailedEntries: { TargetId: string; ErrorCode: string; ErrorMessage: string }[] = [];
+    const accepted: NewTarget[] = [];
+    for (const target of targets) {
+      const problem = await this.checkTarget(ctx, target);
+      const id = target.Id ?? '';
+      if (problem) {
+        FailedEntries.push({ TargetId: id, ErrorCode: 'ValidationException', ErrorMessage: problem });
+        continue;
+      }
+      const settings: TargetSettings = {};
+      for (const key of [
+        'RoleArn',
+        'Input',
+        'InputPath',
+        'SqsParameters',
+        'RetryPolicy',
+        'DeadLetterConfig',
+      ] as const) {
+        if (target[key] !== undefined) Object.assign(settings, { [key]: target[key] });
+      }
+      accepted.push({ id, arn: target.Arn ?? '', settings });
+    }
+    if (accepted.length > 0) {
+      const outcome = await this.store.putTargets(
+        ctx.accountId,
+        rule.busName,
+        rule.name,
+        accepted,
+        MAX_TARGETS_PER_RULE,
+      );
+      if (outcome === 'no-rule') throw ruleNotFound(rule.name, rule.busName);
+      if (outcome === 'limit-exceeded') {
+        throw new AwsError(
+          'EventsLimitExceeded',
+          `The requested resource exceeds the maximum number allowed: at most ${MAX_TARGETS_PER_RULE} targets per rule.`,
+        );
+      }
+    }
+    return { FailedEntryCount: FailedEntries.length, FailedEntries };
+  }
+
+  async removeTargets(
+    ctx: RequestContext,
+    input: { Rule?: string; EventBusName?: string; Ids?: string[]; Force?: boolean },
+  ) {
+    const rule = await this.requireRule(ctx, { Name: input.Rule, EventBusName: input.EventBusName });
+    const ids = required(input.Ids, 'ids');
+    if (ids.length < 1 || ids.length > 100) {
+      throw validation(
+        `1 validation error detected: Value at 'ids' failed to satisfy constraint: Member must have length between 1 and 100`,
+      );
+    }
+    const removed = new Set(await this.store.removeTargets(ctx.accountId, rule.busName, rule.name, ids));
+    const FailedEntries = ids
+      .filter((id) => !removed.has(id))
+      .map((id) => ({
+        TargetId: id,
+        ErrorCode: 'ResourceNotFoundException',
+        ErrorMessage: `Target ${id} does not exist on rule ${rule.name}.`,
+      }));
+    return { FailedEntryCount: FailedEntries.length, FailedEntries };
+  }
+
+  private targetOut(target: TargetRecord) {
+    return { Id: target.id, Arn: target.arn, ...target.settings };
+  }
+
+  async listTargetsByRule(
+    ctx: RequestContext,
+    input: { Rule?: string; EventBusName?: string; Limit?: number; NextToken?: string },
+  ) {
+    const limit = pageLimit(input.Limit);
+    const rule = await this.requireRule(ctx, { Name: input.Rule, EventBusName: input.EventBusName });
+    const afterId = decodeToken(input.NextToken);
+    const targets = await this.store.listTargets(ctx.accountId, rule.busName, rule.name, {
+      ...(afterId !== undefined ? { afterId } : {}),
+      limit: limit + 1,
+    });
+    const page = targets.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      Targets: page.map((target) => this.targetOut(target)),
+      ...(targets.length > limit && last ? { NextToken: encodeToken(last.id) } : {}),
+    };
+  }
+
+  async listRuleNamesByTarget(
+    ctx: RequestContext,
+    input: { TargetArn?: string; EventBusName?: string; Limit?: number; NextToken?: string },
+  ) {
+    const arn = required(input.TargetArn, 'targetArn');
+    maxLength(arn, 1600, 'targetArn');
+    const limit = pageLimit(input.Limit);
+    const busName = this.busName(ctx, input.EventBusName);
+    await this.requireBus(ctx, busName);
+    const afterName = decodeToken(input.NextToken);
+    const names = await this.store.ruleNamesByTarget(ctx.accountId, busName, arn, {
+      ...(afterName !== undefined ? { afterName } : {}),
+      limit: limit + 1,
+    });
+    const page = names.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      RuleNames: page,
+      ...(names.length > limit && last !== undefined ? { NextToken: encodeToken(last) } : {}),
+    };
+  }
+
+  // ---- events ------------------------------------------------------------------------------------
+
+  /** Why the entry is refused, as a per-entry error, or its event and bus. */
+  private async checkEntry(
+    ctx: RequestContext,
+    entry: PutEventsEntry,
+  ): Promise<
+    { error: { ErrorCode: string; ErrorMessage: string } } | { busName: string; event: { id: string }; text: string }
+  > {
+    for (const [member, value] of [
+      ['Source', entry.Source],
+      ['DetailType', entry.DetailType],
+      ['Detail', entry.Detail],
+    ] as const) {
+      if (value === undefined || value === '') {
+        return {
+          error: {
+            ErrorCode: 'InvalidArgument',
+            ErrorMessage: `Parameter ${member} is not valid. Reason: ${member} is a required argument.`,
+          },
+        };
+      }
+    }
+    let detail: unknown;
+    try {
+      detail = JSON.parse(entry.Detail ?? '');
+    } catch {
+      detail = undefined;
+    }
+    if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
+      return { error: { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' } };
+    }
+    let busName: string;
+    try {
+      busName = this.busName(ctx, entry.EventBusName);
+    } catch (error) {
+      if (error instanceof AwsError)
+        return { error: { ErrorCode: 'ResourceNotFoundException', ErrorMessage: error.message } };
+      throw error;
+    }
+    if (!(await this.store.getEventBus(ctx.accountId, busName))) {
+      return {
+        error: { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${busName} does not exist.` },
+      };
+    }
+    const time = entry.Time !== undefined ? entry.Time * 1000 : this.clock.now();
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': entry.DetailType,
+      source: entry.Source,
+      account: ctx.accountId,
+      time: isoSeconds(time),
+      region: ctx.region,
+      resources: entry.Resources ?? [],
+      detail,
+    };
+    // Matching reads the detail as sent, so numbers keep their spelling.
+    const { detail: _detail, ...head } = event;
+    const text = `${JSON.stringify(head).slice(0, -1)},"detail":${entry.Detail}}`;
+    return { busName, event, text };
+  }
+
+  async putEvents(ctx: RequestContext, input: { Entries?: PutEventsEntry[]; EndpointId?: string }) {
+    const entries = required(input.Entries, 'entries');
+    if (entries.length < 1 || entries.length > MAX_PUT_EVENTS_ENTRIES) {
+      throw validation(
+        `1 validation error detected: Value '[${entries.length} entries]' at 'entries' failed to satisfy constraint: Member must have length between 1 and ${MAX_PUT_EVENTS_ENTRIES}`,
+      );
+    }
+    const total = entries.reduce((sum, entry) => sum + entrySize(entry), 0);
+    if (total > this.limits.maxPutEventsBytes) {
+      throw validation('Total size of the entries in the request is over the limit.');
+    }
+    await this.ensureDefaultBus(ctx.accountId);
+    const results: EntryResult[] = [];
+    const buses = new Map<string, { rules: RuleRecord[]; targets: Map<string, TargetRecord[]> }>();
+    const queues = new Map<string, QueueRecord | undefined>();
+    const batches = new Map<number, NewMessage[]>();
+    const now = this.clock.now();
+    for (const entry of entries) {
+      const checked = await this.checkEntry(ctx, entry);
+      if ('error' in checked) {
+        results.push(checked.error);
+        continue;
+      }
+      results.push({ EventId: checked.event.id });
+      let bus = buses.get(checked.busName);
+      if (!bus) {
+        bus = await this.loadBus(ctx.accountId, checked.busName);
+        buses.set(checked.busName, bus);
+      }
+      for (const rule of bus.rules) {
+        if (rule.eventPattern === undefined || rule.state === 'DISABLED') continue;
+        const pattern = this.compiledPattern({ ...rule, eventPattern: rule.eventPattern });
+        if (!matchesEvent(pattern, checked.text)) continue;
+        for (const target of bus.targets.get(rule.name) ?? []) {
+          const arn = parseQueueArn(target.arn);
+          if (!arn || arn.accountId !== ctx.accountId || arn.region !== ctx.region) continue;
+          if (!queues.has(arn.name)) queues.set(arn.name, await this.store.getQueue(arn.accountId, arn.name));
+          const queue = queues.get(arn.name);
+          if (!queue) continue; // the queue is gone: nothing to deliver to (target DLQs come later)
+          const message = this.deliveryMessage(queue, target.settings, checked.event, now);
+          if (!message) continue;
+          const batch = batches.get(queue.id) ?? [];
+          batch.push(message);
+          batches.set(queue.id, batch);
+        }
+      }
+    }
+    if (batches.size > 0) {
+      await this.store.appendToQueues([...batches].map(([queueId, messages]) => ({ queueId, messages })));
+      for (const [queueId, messages] of batches) this.wakeups.notify(queueId, messages.length);
+    }
+    return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+  }
+
+  private async loadBus(accountId: string, busName: string) {
+    const rules = await this.store.listRules(accountId, busName, { limit: MAX_RULES_PER_BUS + 1 });
+    const targets = new Map<string, TargetRecord[]>();
+    for (const target of await this.store.busTargets(accountId, busName)) {
+      const list = targets.get(target.ruleName) ?? [];
+      list.push(target);
+      targets.set(target.ruleName, list);
+    }
+    return { rules, targets };
+  }
+
+  /** The SQS message a target gets for an event, or undefined when it cannot take one. */
+  private deliveryMessage(
+    queue: QueueRecord,
+    settings: TargetSettings,
+    event: object,
+    now: number,
+  ): NewMessage | undefined {
+    let body: string;
+    if (settings.Input !== undefined) body = settings.Input;
+    else if (settings.InputPath !== undefined) {
+      const value = valueAtPath(event, settings.InputPath);
+      if (value === undefined) return undefined;
+      body = JSON.stringify(value);
+    } else body = JSON.stringify(event);
+    if (Buffer.byteLength(body, 'utf8') > integerAttribute(queue.attributes, 'MaximumMessageSize')) return undefined;
+    const groupId = settings.SqsParameters?.MessageGroupId;
+    let fifo: NewMessage['fifo'];
+    let dedupId: string | undefined;
+    if (queue.attributes.FifoQueue === 'true') {
+      try {
+        const identity = fifoIdentity({ MessageBody: body, MessageGroupId: groupId }, queue.attributes);
+        fifo = { dedupKey: identity.dedupKey, dedupExpiresAt: now + DEDUP_WINDOW_MS };
+        dedupId = identity.dedupId;
+      } catch {
+        return undefined; // no group id or no content-based deduplication: the queue refuses it
+      }
+    }
+    return {
+      messageId: randomUUID(),
+      body,
+      attributes: {},
+      senderId: EVENTBRIDGE_SENDER_ID,
+      sentAt: now,
+      visibleAt: now + integerAttribute(queue.attributes, 'DelaySeconds') * 1000,
+      groupId,
+      dedupId,
+      fifo,
+    };
   }
 
   enableRule(ctx: RequestContext, input: { Name?: string; EventBusName?: string }) {

@@ -132,8 +132,53 @@ export interface Store {
     busName: string,
     options: { prefix?: string; afterName?: string; limit: number },
   ): Promise<RuleRecord[]>;
-  deleteRule(accountId: string, busName: string, name: string): Promise<boolean>;
+  /**
+   * Deletes the rule. Unless `force`, a rule that still has targets is kept and `has-targets` comes back;
+   * with `force`, its targets go with it. Resolves true when a rule was deleted, false when there was none.
+   */
+  deleteRule(
+    accountId: string,
+    busName: string,
+    name: string,
+    options?: { force?: boolean },
+  ): Promise<boolean | 'has-targets'>;
   updateRule(accountId: string, busName: string, name: string, change: RuleChange): Promise<RuleRecord | undefined>;
+
+  /**
+   * Adds the targets to the rule, replacing those of the same id; all or none. Fails with `no-rule` when the
+   * rule does not exist, `limit-exceeded` when the rule would then have more than `maxTargets` targets.
+   */
+  putTargets(
+    accountId: string,
+    busName: string,
+    ruleName: string,
+    targets: NewTarget[],
+    maxTargets: number,
+  ): Promise<'ok' | 'no-rule' | 'limit-exceeded'>;
+  /** Removes the targets of these ids; returns the ids that were there (and are now gone). */
+  removeTargets(accountId: string, busName: string, ruleName: string, ids: string[]): Promise<string[]>;
+  /** Targets of a rule, ordered by id, starting after `afterId`. */
+  listTargets(
+    accountId: string,
+    busName: string,
+    ruleName: string,
+    options: { afterId?: string; limit: number },
+  ): Promise<TargetRecord[]>;
+  /** Every target of every rule of a bus, for event delivery. */
+  busTargets(accountId: string, busName: string): Promise<TargetRecord[]>;
+  /** Names of the rules of a bus having a target with this ARN, ordered, starting after `afterName`. */
+  ruleNamesByTarget(
+    accountId: string,
+    busName: string,
+    arn: string,
+    options: { afterName?: string; limit: number },
+  ): Promise<string[]>;
+
+  /**
+   * `appendMessages` for several queues in one transaction: all or none. A batch whose queue no longer
+   * exists is skipped (its results are empty). Results come in the order of `batches`.
+   */
+  appendToQueues(batches: { queueId: number; messages: NewMessage[] }[]): Promise<AppendResult[][]>;
 
   counts(queueId: number, now: number): Promise<QueueCounts>;
   /** The earliest time after `now` at which a message of the queue becomes visible, if any. */
@@ -334,4 +379,28 @@ export interface RuleChange {
   state?: RuleState;
   tags?: Record<string, string>;
   now: number;
+}
+
+/** A target's settings other than its id and ARN, with AWS's member names. */
+export interface TargetSettings {
+  RoleArn?: string | undefined;
+  Input?: string | undefined;
+  InputPath?: string | undefined;
+  SqsParameters?: { MessageGroupId?: string | undefined } | undefined;
+  RetryPolicy?:
+    | { MaximumRetryAttempts?: number | undefined; MaximumEventAgeInSeconds?: number | undefined }
+    | undefined;
+  DeadLetterConfig?: { Arn?: string | undefined } | undefined;
+}
+
+export interface NewTarget {
+  id: string;
+  arn: string;
+  settings: TargetSettings;
+}
+
+export interface TargetRecord extends NewTarget {
+  accountId: string;
+  busName: string;
+  ruleName: string;
 }

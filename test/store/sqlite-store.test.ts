@@ -111,6 +111,7 @@ describe('SqliteStore: migrations', () => {
           'deleted_queues',
           'event_buses',
           'event_rules',
+          'event_targets',
           'fifo_dedup',
           'messages',
           'move_tasks',

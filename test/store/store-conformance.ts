@@ -12,6 +12,7 @@ import type {
   NewMessage,
   NewQueue,
   NewRule,
+  NewTarget,
   QueueRecord,
   Store,
   StoredMessage,
@@ -1203,6 +1204,120 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
           assert.equal(tagged?.state, 'DISABLED');
           assert.deepEqual(tagged?.tags, { b: '2' });
           assert.equal(await store.updateRule(ACCOUNT, 'b', 'ghost', { state: 'ENABLED', now: T0 }), undefined);
+        }));
+    });
+
+    describe('event targets', () => {
+      const setup = async (store: Store) => {
+        await store.createEventBus({ accountId: ACCOUNT, name: 'b', tags: {}, now: T0 });
+        for (const name of ['r1', 'r2']) {
+          await store.putRule({
+            accountId: ACCOUNT,
+            busName: 'b',
+            name,
+            eventPattern: '{"source":["s"]}',
+            state: 'ENABLED',
+            tags: {},
+            now: T0,
+          });
+        }
+      };
+      const target = (id: string, arn = `arn:aws:sqs:us-east-1:${ACCOUNT}:q-${id}`): NewTarget => ({
+        id,
+        arn,
+        settings: { Input: '{"x":1}', SqsParameters: { MessageGroupId: 'g' } },
+      });
+
+      test('putTargets adds and replaces by id, within the per-rule limit, all or none', () =>
+        withStore(async (store) => {
+          await setup(store);
+          assert.equal(await store.putTargets(ACCOUNT, 'b', 'ghost', [target('t1')], 5), 'no-rule');
+          assert.equal(await store.putTargets(ACCOUNT, 'b', 'r1', [target('t2'), target('t1')], 3), 'ok');
+          assert.equal(await store.putTargets(ACCOUNT, 'b', 'r1', [target('t1', 'arn:new'), target('t3')], 3), 'ok');
+          assert.equal(await store.putTargets(ACCOUNT, 'b', 'r1', [target('t4'), target('t1')], 3), 'limit-exceeded');
+          const listed = await store.listTargets(ACCOUNT, 'b', 'r1', { limit: 10 });
+          assert.deepEqual(
+            listed.map((t) => [t.id, t.arn]),
+            [
+              ['t1', 'arn:new'],
+              ['t2', `arn:aws:sqs:us-east-1:${ACCOUNT}:q-t2`],
+              ['t3', `arn:aws:sqs:us-east-1:${ACCOUNT}:q-t3`],
+            ],
+          );
+          assert.deepEqual(listed[0]?.settings, { Input: '{"x":1}', SqsParameters: { MessageGroupId: 'g' } });
+          assert.equal(listed[0]?.ruleName, 'r1');
+          assert.deepEqual(
+            (await store.listTargets(ACCOUNT, 'b', 'r1', { afterId: 't1', limit: 1 })).map((t) => t.id),
+            ['t2'],
+          );
+        }));
+
+      test('removeTargets, busTargets, ruleNamesByTarget and deleteRule with targets', () =>
+        withStore(async (store) => {
+          await setup(store);
+          const shared = `arn:aws:sqs:us-east-1:${ACCOUNT}:shared`;
+          await store.putTargets(ACCOUNT, 'b', 'r1', [target('a', shared), target('b')], 5);
+          await store.putTargets(ACCOUNT, 'b', 'r2', [target('a', shared)], 5);
+          assert.deepEqual(await store.ruleNamesByTarget(ACCOUNT, 'b', shared, { limit: 10 }), ['r1', 'r2']);
+          assert.deepEqual(await store.ruleNamesByTarget(ACCOUNT, 'b', shared, { afterName: 'r1', limit: 10 }), ['r2']);
+          assert.deepEqual(await store.ruleNamesByTarget(ACCOUNT, 'other', shared, { limit: 10 }), []);
+          assert.deepEqual(
+            (await store.busTargets(ACCOUNT, 'b')).map((t) => `${t.ruleName}/${t.id}`),
+            ['r1/a', 'r1/b', 'r2/a'],
+          );
+          assert.deepEqual(await store.removeTargets(ACCOUNT, 'b', 'r1', ['b', 'nope']), ['b']);
+          assert.equal(await store.deleteRule(ACCOUNT, 'b', 'r1'), 'has-targets');
+          assert.ok(await store.getRule(ACCOUNT, 'b', 'r1'));
+          assert.equal(await store.deleteRule(ACCOUNT, 'b', 'r1', { force: true }), true);
+          assert.deepEqual(await store.listTargets(ACCOUNT, 'b', 'r1', { limit: 10 }), []);
+          assert.deepEqual(await store.ruleNamesByTarget(ACCOUNT, 'b', shared, { limit: 10 }), ['r2']);
+          assert.equal(await store.deleteRule(ACCOUNT, 'b', 'ghost', { force: true }), false);
+        }));
+    });
+
+    describe('appendToQueues', () => {
+      test('appends to several queues in one call, FIFO sequences and dedup included; skips missing queues', () =>
+        withStore(async (store) => {
+          const std = await makeQueue(store, 'std');
+          const fifo = await makeQueue(store, 'f.fifo');
+          const gone = await makeQueue(store, 'gone');
+          await store.deleteQueue(gone.id, T0);
+          const fifoMessage = (body: string) =>
+            newMessage({ body, groupId: 'g', dedupId: body, fifo: { dedupKey: body, dedupExpiresAt: T0 + 300_000 } });
+          const results = await store.appendToQueues([
+            { queueId: std.id, messages: [newMessage({ body: 's1' }), newMessage({ body: 's2' })] },
+            { queueId: gone.id, messages: [newMessage({ body: 'lost' })] },
+            { queueId: fifo.id, messages: [fifoMessage('k1'), fifoMessage('k2'), fifoMessage('k1')] },
+          ]);
+          assert.equal(results.length, 3);
+          assert.equal(results[0]?.length, 2);
+          assert.deepEqual(results[1], []);
+          const [first, second, again] = results[2] ?? [];
+          assert.equal(first?.duplicate, false);
+          assert.ok((second?.sequence ?? 0) > (first?.sequence ?? 0));
+          assert.equal(again?.duplicate, true);
+          assert.equal(again?.messageId, first?.messageId);
+          assert.deepEqual(
+            (await claimAll(store, std.id, T0)).messages.map((m) => m.body),
+            ['s1', 's2'],
+          );
+          assert.equal((await store.counts(fifo.id, T0)).visible, 2);
+          assert.equal((await store.counts(gone.id, T0)).visible, 0);
+        }));
+
+      test('is all or none: a failing batch stores nothing of the others', () =>
+        withStore(async (store) => {
+          const a = await makeQueue(store, 'a');
+          const b = await makeQueue(store, 'b');
+          const bad = { ...newMessage(), body: null as unknown as string };
+          await assert.rejects(
+            store.appendToQueues([
+              { queueId: a.id, messages: [newMessage()] },
+              { queueId: b.id, messages: [bad] },
+            ]),
+          );
+          assert.equal((await store.counts(a.id, T0)).visible, 0);
+          assert.equal((await store.counts(b.id, T0)).visible, 0);
         }));
     });
   });

@@ -133,6 +133,22 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 6,
+    name: 'event rule targets',
+    sql: `
+      CREATE TABLE event_targets (
+        account_id TEXT NOT NULL,
+        bus_name TEXT NOT NULL,
+        rule_name TEXT NOT NULL,
+        id TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        PRIMARY KEY (account_id, bus_name, rule_name, id)
+      );
+      CREATE INDEX event_targets_by_arn ON event_targets (account_id, bus_name, arn, rule_name);
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction. Returns the schema version. */

@@ -18,6 +18,7 @@ import type {
   NewMoveTask,
   NewQueue,
   NewRule,
+  NewTarget,
   PutRuleResult,
   QueueChange,
   QueueCounts,
@@ -27,6 +28,8 @@ import type {
   RuleState,
   Store,
   StoredMessage,
+  TargetRecord,
+  TargetSettings,
 } from '../types.js';
 import { GroupCommitter } from './group-commit.js';
 import { migrate } from './migrations.js';
@@ -113,6 +116,26 @@ interface RuleRow {
   tags: string;
   created_at: number;
   last_modified_at: number;
+}
+
+interface TargetRow {
+  account_id: string;
+  bus_name: string;
+  rule_name: string;
+  id: string;
+  arn: string;
+  settings: string;
+}
+
+function toTarget(row: TargetRow): TargetRecord {
+  return {
+    accountId: row.account_id,
+    busName: row.bus_name,
+    ruleName: row.rule_name,
+    id: row.id,
+    arn: row.arn,
+    settings: JSON.parse(row.settings) as TargetSettings,
+  };
 }
 
 function toEventBus(row: EventBusRow): EventBusRecord {
@@ -267,6 +290,34 @@ export class SqliteStore implements Store {
       ),
       deleteRule: db.prepare<[string, string, string]>(
         'DELETE FROM event_rules WHERE account_id = ? AND bus_name = ? AND name = ?',
+      ),
+      countTargets: db.prepare<[string, string, string], { n: number }>(
+        'SELECT COUNT(*) AS n FROM event_targets WHERE account_id = ? AND bus_name = ? AND rule_name = ?',
+      ),
+      targetExists: db.prepare<[string, string, string, string], { found: number }>(
+        'SELECT 1 AS found FROM event_targets WHERE account_id = ? AND bus_name = ? AND rule_name = ? AND id = ?',
+      ),
+      upsertTarget: db.prepare(
+        `INSERT INTO event_targets (account_id, bus_name, rule_name, id, arn, settings)
+         VALUES (@accountId, @busName, @ruleName, @id, @arn, @settings)
+         ON CONFLICT (account_id, bus_name, rule_name, id) DO UPDATE SET arn = excluded.arn, settings = excluded.settings`,
+      ),
+      deleteTarget: db.prepare<[string, string, string, string]>(
+        'DELETE FROM event_targets WHERE account_id = ? AND bus_name = ? AND rule_name = ? AND id = ?',
+      ),
+      deleteRuleTargets: db.prepare<[string, string, string]>(
+        'DELETE FROM event_targets WHERE account_id = ? AND bus_name = ? AND rule_name = ?',
+      ),
+      listTargets: db.prepare<[string, string, string, string, number], TargetRow>(
+        `SELECT * FROM event_targets WHERE account_id = ? AND bus_name = ? AND rule_name = ? AND id > ?
+         ORDER BY id LIMIT ?`,
+      ),
+      busTargets: db.prepare<[string, string], TargetRow>(
+        'SELECT * FROM event_targets WHERE account_id = ? AND bus_name = ? ORDER BY rule_name, id',
+      ),
+      ruleNamesByTarget: db.prepare<[string, string, string, string, number], { rule_name: string }>(
+        `SELECT DISTINCT rule_name FROM event_targets WHERE account_id = ? AND bus_name = ? AND arn = ?
+         AND rule_name > ? ORDER BY rule_name LIMIT ?`,
       ),
       queueByName: db.prepare<[string, string], QueueRow>('SELECT * FROM queues WHERE account_id = ? AND name = ?'),
       queueById: db.prepare<[number], QueueRow>('SELECT * FROM queues WHERE id = ?'),
@@ -492,38 +543,49 @@ export class SqliteStore implements Store {
   }
 
   async appendMessages(queueId: number, messages: NewMessage[]): Promise<AppendResult[]> {
+    return this.writer.run(() => this.appendNow(queueId, messages));
+  }
+
+  async appendToQueues(batches: { queueId: number; messages: NewMessage[] }[]): Promise<AppendResult[][]> {
     return this.writer.run(() =>
-      messages.map((m): AppendResult => {
-        let sequence: number | undefined;
-        if (m.fifo) {
-          const original = this.sql.dedupLookup.get(queueId, m.fifo.dedupKey, m.sentAt);
-          if (original) return { messageId: original.message_id, sequence: original.sequence_number, duplicate: true };
-          sequence = this.sql.nextSequence.get(queueId)?.fifo_sequence;
-          if (sequence === undefined) throw new Error(`queue ${queueId} does not exist`);
-          this.sql.dedupRemember.run({
-            queueId,
-            dedupKey: m.fifo.dedupKey,
-            messageId: m.messageId,
-            sequence,
-            expiresAt: m.fifo.dedupExpiresAt,
-          });
-        }
-        this.sql.insertMessage.run({
-          queueId,
-          messageId: m.messageId,
-          body: m.body,
-          attributes: Object.keys(m.attributes).length > 0 ? JSON.stringify(m.attributes) : null,
-          traceHeader: m.traceHeader ?? null,
-          senderId: m.senderId,
-          sentAt: m.sentAt,
-          visibleAt: m.visibleAt,
-          groupId: m.groupId ?? null,
-          dedupId: m.dedupId ?? null,
-          sequence: sequence ?? null,
-        });
-        return { messageId: m.messageId, sequence, duplicate: false };
-      }),
+      batches.map((batch) =>
+        this.sql.queueById.get(batch.queueId) ? this.appendNow(batch.queueId, batch.messages) : [],
+      ),
     );
+  }
+
+  /** Appends inside the caller's transaction. */
+  private appendNow(queueId: number, messages: NewMessage[]): AppendResult[] {
+    return messages.map((m): AppendResult => {
+      let sequence: number | undefined;
+      if (m.fifo) {
+        const original = this.sql.dedupLookup.get(queueId, m.fifo.dedupKey, m.sentAt);
+        if (original) return { messageId: original.message_id, sequence: original.sequence_number, duplicate: true };
+        sequence = this.sql.nextSequence.get(queueId)?.fifo_sequence;
+        if (sequence === undefined) throw new Error(`queue ${queueId} does not exist`);
+        this.sql.dedupRemember.run({
+          queueId,
+          dedupKey: m.fifo.dedupKey,
+          messageId: m.messageId,
+          sequence,
+          expiresAt: m.fifo.dedupExpiresAt,
+        });
+      }
+      this.sql.insertMessage.run({
+        queueId,
+        messageId: m.messageId,
+        body: m.body,
+        attributes: Object.keys(m.attributes).length > 0 ? JSON.stringify(m.attributes) : null,
+        traceHeader: m.traceHeader ?? null,
+        senderId: m.senderId,
+        sentAt: m.sentAt,
+        visibleAt: m.visibleAt,
+        groupId: m.groupId ?? null,
+        dedupId: m.dedupId ?? null,
+        sequence: sequence ?? null,
+      });
+      return { messageId: m.messageId, sequence, duplicate: false };
+    });
   }
 
   async claimMessages(request: ClaimRequest): Promise<ClaimResult> {
@@ -878,8 +940,76 @@ export class SqliteStore implements Store {
       .map(toRule);
   }
 
-  async deleteRule(accountId: string, busName: string, name: string): Promise<boolean> {
-    return this.writer.run(() => this.sql.deleteRule.run(accountId, busName, name).changes === 1);
+  async deleteRule(
+    accountId: string,
+    busName: string,
+    name: string,
+    options: { force?: boolean } = {},
+  ): Promise<boolean | 'has-targets'> {
+    return this.writer.run(() => {
+      if (!this.sql.ruleByName.get(accountId, busName, name)) return false;
+      if (!options.force && (this.sql.countTargets.get(accountId, busName, name)?.n ?? 0) > 0) return 'has-targets';
+      this.sql.deleteRuleTargets.run(accountId, busName, name);
+      return this.sql.deleteRule.run(accountId, busName, name).changes === 1;
+    });
+  }
+
+  async putTargets(
+    accountId: string,
+    busName: string,
+    ruleName: string,
+    targets: NewTarget[],
+    maxTargets: number,
+  ): Promise<'ok' | 'no-rule' | 'limit-exceeded'> {
+    return this.writer.run(() => {
+      if (!this.sql.ruleByName.get(accountId, busName, ruleName)) return 'no-rule';
+      const fresh = new Set(
+        targets.filter((t) => !this.sql.targetExists.get(accountId, busName, ruleName, t.id)).map((t) => t.id),
+      );
+      const count = this.sql.countTargets.get(accountId, busName, ruleName)?.n ?? 0;
+      if (count + fresh.size > maxTargets) return 'limit-exceeded';
+      for (const target of targets) {
+        this.sql.upsertTarget.run({
+          accountId,
+          busName,
+          ruleName,
+          id: target.id,
+          arn: target.arn,
+          settings: JSON.stringify(target.settings),
+        });
+      }
+      return 'ok';
+    });
+  }
+
+  async removeTargets(accountId: string, busName: string, ruleName: string, ids: string[]): Promise<string[]> {
+    return this.writer.run(() =>
+      ids.filter((id) => this.sql.deleteTarget.run(accountId, busName, ruleName, id).changes === 1),
+    );
+  }
+
+  async listTargets(
+    accountId: string,
+    busName: string,
+    ruleName: string,
+    options: { afterId?: string; limit: number },
+  ): Promise<TargetRecord[]> {
+    return this.sql.listTargets.all(accountId, busName, ruleName, options.afterId ?? '', options.limit).map(toTarget);
+  }
+
+  async busTargets(accountId: string, busName: string): Promise<TargetRecord[]> {
+    return this.sql.busTargets.all(accountId, busName).map(toTarget);
+  }
+
+  async ruleNamesByTarget(
+    accountId: string,
+    busName: string,
+    arn: string,
+    options: { afterName?: string; limit: number },
+  ): Promise<string[]> {
+    return this.sql.ruleNamesByTarget
+      .all(accountId, busName, arn, options.afterName ?? '', options.limit)
+      .map((row) => row.rule_name);
   }
 
   async updateRule(
