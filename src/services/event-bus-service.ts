@@ -11,6 +11,12 @@ import {
   validateEventPattern,
 } from '../core/event-pattern/index.js';
 import { DEDUP_WINDOW_MS, fifoIdentity } from '../core/fifo-rules.js';
+import {
+  InvalidInputTransformerError,
+  renderInputTransformer,
+  type TransformContext,
+  validateInputTransformer,
+} from '../core/input-transformer.js';
 import type { Limits } from '../core/limits.js';
 import { parseQueueArn } from '../core/names.js';
 import { integerAttribute } from '../core/queue-attributes.js';
@@ -61,7 +67,7 @@ export interface EventBusServiceOptions {
   wakeups: WakeupSignal;
 }
 
-export interface TargetInput extends TargetSettings {
+export interface TargetInput extends Omit<TargetSettings, 'InputTransformer'> {
   Id?: string;
   Arn?: string;
   InputTransformer?: unknown;
@@ -502,6 +508,14 @@ export class EventBusService {
         `Target ${id}: InputPath ${target.InputPath} is not supported: use dot notation from the event root, as in $.detail.id.`,
       );
     }
+    if (target.InputTransformer !== undefined) {
+      try {
+        validateInputTransformer(target.InputTransformer);
+      } catch (error) {
+        if (error instanceof InvalidInputTransformerError) throw validation(`Target ${id}: ${error.message}`);
+        throw error;
+      }
+    }
     const retry = target.RetryPolicy;
     if (
       retry?.MaximumRetryAttempts !== undefined &&
@@ -527,7 +541,6 @@ export class EventBusService {
     if (target.SqsParameters?.MessageGroupId !== undefined) {
       maxLength(target.SqsParameters.MessageGroupId, 256, 'targets.member.sqsParameters.messageGroupId');
     }
-    if (target.InputTransformer !== undefined) return 'InputTransformer is not supported yet by this server.';
     const queueArn = parseQueueArn(arn);
     if (!queueArn || queueArn.region !== ctx.region || queueArn.accountId !== ctx.accountId) {
       return `Target ${arn} is not supported: only SQS queues of this server (arn:aws:sqs:${ctx.region}:${ctx.accountId}:<queue>) can be targets so far.`;
@@ -572,6 +585,8 @@ export class EventBusService {
       ] as const) {
         if (target[key] !== undefined) Object.assign(settings, { [key]: target[key] });
       }
+      if (target.InputTransformer !== undefined)
+        settings.InputTransformer = validateInputTransformer(target.InputTransformer);
       accepted.push({ id, arn: target.Arn ?? '', settings });
     }
     if (accepted.length > 0) {
@@ -667,7 +682,8 @@ export class EventBusService {
     ctx: RequestContext,
     entry: PutEventsEntry,
   ): Promise<
-    { error: { ErrorCode: string; ErrorMessage: string } } | { busName: string; event: { id: string }; text: string }
+    | { error: { ErrorCode: string; ErrorMessage: string } }
+    | { busName: string; event: { id: string } & Record<string, unknown>; text: string }
   > {
     for (const [member, value] of [
       ['Source', entry.Source],
@@ -762,7 +778,11 @@ export class EventBusService {
           if (!queues.has(arn.name)) queues.set(arn.name, await this.store.getQueue(arn.accountId, arn.name));
           const queue = queues.get(arn.name);
           if (!queue) continue; // the queue is gone: nothing to deliver to (target DLQs come later)
-          const message = this.deliveryMessage(queue, target.settings, checked.event, now);
+          const message = this.deliveryMessage(queue, target.settings, checked.event, now, {
+            ruleArn: this.ruleArn(ctx, rule.busName, rule.name),
+            ruleName: rule.name,
+            ingestionTime: now,
+          });
           if (!message) continue;
           const batch = batches.get(queue.id) ?? [];
           batch.push(message);
@@ -792,12 +812,16 @@ export class EventBusService {
   private deliveryMessage(
     queue: QueueRecord,
     settings: TargetSettings,
-    event: object,
+    event: Record<string, unknown>,
     now: number,
+    rule: TransformContext,
   ): NewMessage | undefined {
     let body: string;
     if (settings.Input !== undefined) body = settings.Input;
-    else if (settings.InputPath !== undefined) {
+    else if (settings.InputTransformer !== undefined) {
+      body = renderInputTransformer(settings.InputTransformer, event, rule);
+      if (body === '') return undefined; // SQS takes no empty message
+    } else if (settings.InputPath !== undefined) {
       const value = valueAtPath(event, settings.InputPath);
       if (value === undefined) return undefined;
       body = JSON.stringify(value);

@@ -386,6 +386,7 @@ export interface TargetSettings {
   RoleArn?: string | undefined;
   Input?: string | undefined;
   InputPath?: string | undefined;
+  InputTransformer?: { InputPathsMap?: Record<string, string> | undefined; InputTemplate: string } | undefined;
   SqsParameters?: { MessageGroupId?: string | undefined } | undefined;
   RetryPolicy?:
     | { MaximumRetryAttempts?: number | undefined; MaximumEventAgeInSeconds?: number | undefined }

@@ -94,22 +94,19 @@ describe('EventBridge targets and PutEvents', () => {
           { Id: 't1', Arn: queueArn('tgt-a'), RetryPolicy: { MaximumRetryAttempts: 3 } },
           { Id: 'lambda', Arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:f` },
           { Id: 'elsewhere', Arn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:tgt-a` },
-          { Id: 'tx', Arn: queueArn('tgt-a'), InputTransformer: { InputTemplate: '"x"' } },
           { Id: 't2', Arn: queueArn('tgt-a'), Input: '{"fixed":true}' },
         ],
       }),
     );
-    assert.equal(put.FailedEntryCount, 3);
+    assert.equal(put.FailedEntryCount, 2);
     assert.deepEqual(
       put.FailedEntries?.map((f) => [f.TargetId, f.ErrorCode]),
       [
         ['lambda', 'ValidationException'],
         ['elsewhere', 'ValidationException'],
-        ['tx', 'ValidationException'],
       ],
     );
     assert.match(put.FailedEntries?.[0]?.ErrorMessage ?? '', /only SQS queues/);
-    assert.match(put.FailedEntries?.[2]?.ErrorMessage ?? '', /InputTransformer is not supported yet/);
 
     // Request-wide validation.
     await rejectsWith(
@@ -142,6 +139,22 @@ describe('EventBridge targets and PutEvents', () => {
       'ValidationException',
       /maximumEventAgeInSeconds/,
     );
+    for (const [InputTransformer, message] of [
+      [{ InputTemplate: '{"a": <nope>}' }, /<nope> is not defined/],
+      [{ InputPathsMap: { 'aws.events.rule-name': '$.detail' }, InputTemplate: '"x"' }, /reserved/],
+      [{ InputPathsMap: { a: '$..detail' }, InputTemplate: '<a>' }, /not a valid JSON path/],
+    ] as const) {
+      await rejectsWith(
+        eb.send(
+          new PutTargetsCommand({
+            Rule: 'tgt-rule',
+            Targets: [{ Id: 'tx', Arn: queueArn('tgt-a'), InputTransformer }],
+          }),
+        ),
+        'ValidationException',
+        message,
+      );
+    }
     await rejectsWith(
       eb.send(new PutTargetsCommand({ Rule: 'ghost', Targets: [{ Id: 'x', Arn: queueArn('tgt-a') }] })),
       'ResourceNotFoundException',
@@ -265,6 +278,69 @@ describe('EventBridge targets and PutEvents', () => {
     assert.ok(Date.parse(event.time) >= before && Date.parse(event.time) <= Date.now());
     assert.deepEqual(event.resources, []);
     assert.deepEqual(event.detail, { n: 1 });
+  });
+
+  test('InputTransformer: JSON and plain-text templates, listed back by ListTargetsByRule', async () => {
+    const jsonUrl = await createQueue(sqs, 'tx-json');
+    const textUrl = await createQueue(sqs, 'tx-text');
+    await eb.send(new PutRuleCommand({ Name: 'tx-rule', EventPattern: '{"source":["tx.app"]}' }));
+    const jsonTransformer = {
+      InputPathsMap: {
+        order: '$.detail.orderId',
+        total: '$.detail.total',
+        items: '$.detail.items',
+        gone: '$.detail.nope',
+      },
+      InputTemplate:
+        '{"order": <order>, "total": <total>, "items": <items>, "gone": <gone>, "rule": <aws.events.rule-name>, "arn": <aws.events.rule-arn>, "at": <aws.events.event.ingestion-time>, "note": "order <order>", "event": <aws.events.event.json>}',
+    };
+    const textTransformer = {
+      InputPathsMap: { order: '$.detail.orderId', first: '$.detail.items[0]' },
+      InputTemplate: 'Order <order> starts with <first> (rule <aws.events.rule-name>)',
+    };
+    const put = await eb.send(
+      new PutTargetsCommand({
+        Rule: 'tx-rule',
+        Targets: [
+          { Id: 'json', Arn: queueArn('tx-json'), InputTransformer: jsonTransformer },
+          { Id: 'text', Arn: queueArn('tx-text'), InputTransformer: textTransformer },
+        ],
+      }),
+    );
+    assert.equal(put.FailedEntryCount, 0);
+    const listed = await eb.send(new ListTargetsByRuleCommand({ Rule: 'tx-rule' }));
+    assert.deepEqual(
+      listed.Targets?.map((x) => [x.Id, x.InputTransformer]),
+      [
+        ['json', jsonTransformer],
+        ['text', textTransformer],
+      ],
+    );
+
+    const before = Date.now();
+    const out = await eb.send(
+      new PutEventsCommand({
+        Entries: [
+          { Source: 'tx.app', DetailType: 'Order', Detail: '{"orderId":"o-7","total":19.5,"items":["pen","ink"]}' },
+        ],
+      }),
+    );
+    const eventId = out.Entries?.[0]?.EventId;
+    assert.ok(eventId);
+    const [jsonBody] = await bodies(sqs, jsonUrl);
+    const parsed = JSON.parse(jsonBody ?? '');
+    assert.equal(parsed.order, 'o-7');
+    assert.equal(parsed.total, 19.5);
+    assert.deepEqual(parsed.items, ['pen', 'ink']);
+    assert.equal(parsed.gone, null);
+    assert.equal(parsed.rule, 'tx-rule');
+    assert.equal(parsed.arn, `arn:aws:events:${REGION}:${ACCOUNT}:rule/tx-rule`);
+    assert.ok(Date.parse(parsed.at) >= before - 1000 && Date.parse(parsed.at) <= Date.now() + 1000);
+    assert.equal(parsed.note, 'order o-7');
+    assert.equal(parsed.event.id, eventId);
+    assert.deepEqual(parsed.event.detail, { orderId: 'o-7', total: 19.5, items: ['pen', 'ink'] });
+    assert.deepEqual(await bodies(sqs, textUrl), ['Order o-7 starts with pen (rule tx-rule)']);
+    await eb.send(new DeleteRuleCommand({ Name: 'tx-rule', Force: true }));
   });
 
   test('a disabled rule delivers nothing; a deleted queue is skipped', async () => {
