@@ -1,5 +1,6 @@
-import { AwsError } from '../core/errors.js';
+import type { AwsError } from '../core/errors.js';
 import type { RequestContext } from '../services/sqs-api.js';
+import { parseJsonObjectBody } from './json-body.js';
 import { runSqsAction, type SqsServices } from './sqs-actions.js';
 import type { WireResponse } from './wire.js';
 
@@ -17,19 +18,8 @@ export async function handleSqsJson(
   path: string,
 ): Promise<WireResponse> {
   const action = target.slice(SQS_JSON_TARGET_PREFIX.length);
-  let input: unknown = {};
-  if (body.length > 0) {
-    try {
-      input = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new AwsError('SerializationException', 'The request body is not valid JSON.');
-    }
-  }
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new AwsError('SerializationException', 'The request body must be a JSON object.');
-  }
+  const record = parseJsonObjectBody(body);
   // Requests posted to a queue's own URL name their queue by the path.
-  const record = input as Record<string, unknown>;
   if (record.QueueUrl === undefined && path.split('/').filter(Boolean).length >= 2) record.QueueUrl = path;
   const output = await runSqsAction(services, ctx, action, record);
   return {

@@ -1,6 +1,7 @@
-import { AwsError } from '../core/errors.js';
+import type { AwsError } from '../core/errors.js';
 import type { RequestContext } from '../services/sqs-api.js';
 import { type EventsServices, runEventsAction } from './events-actions.js';
+import { parseJsonObjectBody } from './json-body.js';
 import type { WireResponse } from './wire.js';
 
 export const EVENTS_TARGET_PREFIX = 'AWSEvents.';
@@ -14,17 +15,7 @@ export async function handleEventsJson(
   body: Buffer,
 ): Promise<WireResponse> {
   const action = target.slice(EVENTS_TARGET_PREFIX.length);
-  let input: unknown = {};
-  if (body.length > 0) {
-    try {
-      input = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new AwsError('SerializationException', 'The request body is not valid JSON.');
-    }
-  }
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new AwsError('SerializationException', 'The request body must be a JSON object.');
-  }
+  const input = parseJsonObjectBody(body);
   const output = await runEventsAction(services, ctx, action, input);
   return { status: 200, headers: { 'content-type': CONTENT_TYPE }, body: JSON.stringify(output) };
 }
