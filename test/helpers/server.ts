@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { type RunningServer, type StartOptions, startServer } from '../../src/server/server.js';
@@ -20,6 +21,15 @@ export function tempDataDir(prefix = 'switchyard-test-'): string {
 
 export function sqsClient(endpoint: string): SQSClient {
   return new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+    maxAttempts: 1,
+  });
+}
+
+export function eventBridgeClient(endpoint: string): EventBridgeClient {
+  return new EventBridgeClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },

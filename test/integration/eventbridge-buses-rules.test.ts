@@ -10,7 +10,7 @@ import {
   DescribeRuleCommand,
   DisableRuleCommand,
   EnableRuleCommand,
-  EventBridgeClient,
+  type EventBridgeClient,
   ListEventBusesCommand,
   ListRulesCommand,
   ListTagsForResourceCommand,
@@ -19,30 +19,11 @@ import {
   TestEventPatternCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-eventbridge';
-import { startTestServer, type TestServer, tempDataDir } from '../helpers/server.js';
+import { eventBridgeClient, startTestServer, type TestServer, tempDataDir } from '../helpers/server.js';
+import { rejectsWith } from '../helpers/sqs.js';
 
 const ACCOUNT = '000000000000';
 const ARN = `arn:aws:events:us-east-1:${ACCOUNT}`;
-
-function eventBridgeClient(endpoint: string): EventBridgeClient {
-  return new EventBridgeClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    maxAttempts: 1,
-  });
-}
-
-/** Asserts the call fails with the modelled error `name` and, if given, the message. */
-async function rejectsWith(promise: Promise<unknown>, name: string, message?: string | RegExp): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof Error, String(e));
-    assert.equal(e.name, name, e.message);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 const EVENT = JSON.stringify({
   version: '0',

@@ -6,7 +6,7 @@ import {
   CreateEventBusCommand,
   DeleteRuleCommand,
   DisableRuleCommand,
-  EventBridgeClient,
+  type EventBridgeClient,
   ListRuleNamesByTargetCommand,
   ListTargetsByRuleCommand,
   PutEventsCommand,
@@ -17,30 +17,12 @@ import {
   type Target,
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { startTestServer, type TestServer, tempDataDir } from '../helpers/server.js';
+import { eventBridgeClient, startTestServer, type TestServer, tempDataDir } from '../helpers/server.js';
+import { rejectsWith } from '../helpers/sqs.js';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
 const queueArn = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
-
-function eventBridgeClient(endpoint: string): EventBridgeClient {
-  return new EventBridgeClient({
-    endpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    maxAttempts: 1,
-  });
-}
-
-async function rejectsWith(promise: Promise<unknown>, name: string, message?: string | RegExp): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof Error, String(e));
-    assert.equal(e.name, name, e.message);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string> = {}): Promise<string> {
   const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
