@@ -24,6 +24,14 @@ export interface Limits {
   maxTagsPerQueue: number;
   /** Total size of the entries of one EventBridge `PutEvents` (AWS's entry-size formula). @defaultValue 1048576 */
   maxPutEventsBytes: number;
+  /** Rules per event bus (AWS's default quota; raise it to route with thousands of rules). @defaultValue 300 */
+  maxRulesPerBus: number;
+  /** First retry delay ceiling of an EventBridge target; doubles per retry (full jitter). @defaultValue 1000 */
+  deliveryRetryBaseMillis: number;
+  /** Longest wait between two attempts to deliver to an EventBridge target. @defaultValue 900000 (15 min) */
+  deliveryRetryMaxDelayMillis: number;
+  /** How long an HTTP target may take to answer before the attempt counts as a TIMEOUT. @defaultValue 5000 */
+  httpTargetTimeoutMillis: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -38,6 +46,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxWaitTimeSeconds: 20,
   maxTagsPerQueue: 50,
   maxPutEventsBytes: 1_048_576,
+  maxRulesPerBus: 300,
+  deliveryRetryBaseMillis: 1000,
+  deliveryRetryMaxDelayMillis: 900_000,
+  httpTargetTimeoutMillis: 5000,
 });
 
 export const LIMIT_NAMES = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];

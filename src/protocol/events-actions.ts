@@ -93,6 +93,13 @@ export const EVENTS_ACTIONS: Record<string, EventsAction | undefined> = {
               .object({ MaximumRetryAttempts: int.optional(), MaximumEventAgeInSeconds: int.optional() })
               .optional(),
             DeadLetterConfig: z.object({ Arn: str.optional() }).optional(),
+            HttpParameters: z
+              .object({
+                HeaderParameters: z.record(str, str).optional(),
+                QueryStringParameters: z.record(str, str).optional(),
+                PathParameterValues: z.array(str).optional(),
+              })
+              .optional(),
           }),
         )
         .optional(),

@@ -8,7 +8,10 @@ import { handleSqsJson, SQS_JSON_TARGET_PREFIX, sqsJsonError } from '../protocol
 import { EVENTS_TARGET_PREFIX, eventsJsonError, handleEventsJson } from '../protocol/aws-json11.js';
 import { handleSqsQuery, sqsQueryError } from '../protocol/aws-query.js';
 import type { WireResponse } from '../protocol/wire.js';
+import { DeliveryWorker } from '../services/delivery-worker.js';
 import { EventBusService } from '../services/event-bus-service.js';
+import { EventMetrics } from '../services/event-metrics.js';
+import { EventRouter } from '../services/event-router.js';
 import { MoveTaskService } from '../services/move-task-service.js';
 import { QueueService } from '../services/queue-service.js';
 import type { RequestContext } from '../services/sqs-api.js';
@@ -28,6 +31,8 @@ export interface RunningServer {
   readonly queues: QueueService;
   readonly moveTasks: MoveTaskService;
   readonly eventBuses: EventBusService;
+  readonly eventMetrics: EventMetrics;
+  readonly deliveries: DeliveryWorker;
   /** Graceful stop: refuse new connections, end long polls empty, finish requests, close the database. */
   close(): Promise<void>;
 }
@@ -46,7 +51,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const queues = new QueueService({ store, clock, limits: config.limits, wakeups });
   const moveTasks = new MoveTaskService({ store, clock, wakeups, region: config.region });
   const services = { queues, moveTasks };
-  const eventBuses = new EventBusService({ store, clock, limits: config.limits, wakeups });
+  const eventMetrics = new EventMetrics();
+  const router = new EventRouter({ store, clock, wakeups, metrics: eventMetrics });
+  const eventBuses = new EventBusService({ store, clock, limits: config.limits, router });
+  const deliveries = new DeliveryWorker({ store, clock, router, limits: config.limits });
   const eventsServices = { eventBuses };
   try {
     await eventBuses.ensureDefaultBus(config.accountId);
@@ -201,6 +209,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }, config.retentionSweepMs);
   sweeper.unref();
   moveTasks.startWorker();
+  deliveries.start();
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -214,6 +223,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // The port is taken, say: leave the database closed cleanly rather than to the exit.
     clearInterval(sweeper);
     await moveTasks.stopWorker();
+    await deliveries.stop();
     await store.close();
     throw error;
   }
@@ -232,6 +242,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       queues.stop();
       await moveTasks.stopWorker();
+      await deliveries.stop();
       if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       server.closeAllConnections();
       await listenerClosed;
@@ -241,7 +252,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     return closing;
   };
 
-  return { url, port, config, store, queues, moveTasks, eventBuses, close };
+  return { url, port, config, store, queues, moveTasks, eventBuses, eventMetrics, deliveries, close };
 }
 
 function headerValue(req: http.IncomingMessage, name: string): string | undefined {

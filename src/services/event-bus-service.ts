@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { AwsError } from '../core/errors.js';
 import {
-  type CompiledPattern,
   compileEventPattern,
   InvalidEventError,
   InvalidEventPatternError,
@@ -10,43 +9,31 @@ import {
   matchesEvent,
   validateEventPattern,
 } from '../core/event-pattern/index.js';
-import { DEDUP_WINDOW_MS, fifoIdentity } from '../core/fifo-rules.js';
-import {
-  InvalidInputTransformerError,
-  renderInputTransformer,
-  type TransformContext,
-  validateInputTransformer,
-} from '../core/input-transformer.js';
+import { InvalidInputTransformerError, validateInputTransformer } from '../core/input-transformer.js';
 import type { Limits } from '../core/limits.js';
 import { parseQueueArn } from '../core/names.js';
-import { integerAttribute } from '../core/queue-attributes.js';
 import type {
   EventBusRecord,
-  NewMessage,
   NewTarget,
-  QueueRecord,
   RuleRecord,
   RuleState,
   Store,
   TargetRecord,
   TargetSettings,
 } from '../store/types.js';
+import { classifyTarget, DEFAULT_BUS, type EventRouter, type RoutableEvent, RoutingPlan } from './event-router.js';
 import type { RequestContext } from './sqs-api.js';
-import type { WakeupSignal } from './wakeups.js';
 
 /**
  * EventBridge event buses, rules and pattern testing. Inputs and outputs are shaped like the AWS API
  * (AWS JSON 1.1 members); timestamps leave as epoch seconds.
  */
 
-export const DEFAULT_BUS = 'default';
+export { DEFAULT_BUS, EVENTBRIDGE_SENDER_ID } from './event-router.js';
 export const MAX_EVENT_BUSES = 100;
-export const MAX_RULES_PER_BUS = 300;
 export const MAX_TAGS = 50;
 export const MAX_TARGETS_PER_RULE = 5;
 export const MAX_PUT_EVENTS_ENTRIES = 10;
-/** SenderId of the SQS messages EventBridge delivers. */
-export const EVENTBRIDGE_SENDER_ID = 'AIDAEVENTBRIDGE';
 
 const BUS_NAME = /^[.\-_A-Za-z0-9]{1,256}$/;
 const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
@@ -64,7 +51,7 @@ export interface EventBusServiceOptions {
   store: Store;
   clock: Clock;
   limits: Limits;
-  wakeups: WakeupSignal;
+  router: EventRouter;
 }
 
 export interface TargetInput extends Omit<TargetSettings, 'InputTransformer'> {
@@ -96,15 +83,6 @@ function entrySize(entry: PutEventsEntry): number {
 
 /** ISO-8601 UTC to the second, as EventBridge writes `time`. */
 const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-
-function valueAtPath(value: unknown, path: string): unknown {
-  let current = value;
-  for (const key of path.split('.').slice(1)) {
-    if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
 
 const validation = (message: string) => new AwsError('EventsValidation', message);
 const busNotFound = (name: string) => new AwsError('EventsResourceNotFound', `Event bus ${name} does not exist.`);
@@ -201,31 +179,14 @@ export class EventBusService {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly limits: Limits;
-  private readonly wakeups: WakeupSignal;
   private readonly defaultBusReady = new Map<string, Promise<void>>();
-  /** Compiled rule patterns by account, bus and rule; dropped on PutRule and DeleteRule. */
-  private readonly patterns = new Map<string, CompiledPattern>();
+  private readonly router: EventRouter;
 
   constructor(options: EventBusServiceOptions) {
     this.store = options.store;
     this.clock = options.clock;
     this.limits = options.limits;
-    this.wakeups = options.wakeups;
-  }
-
-  private patternKey(accountId: string, busName: string, ruleName: string): string {
-    return JSON.stringify([accountId, busName, ruleName]);
-  }
-
-  /** The rule's compiled pattern, from the cache when its text has not changed. */
-  private compiledPattern(rule: RuleRecord & { eventPattern: string }): CompiledPattern {
-    const key = this.patternKey(rule.accountId, rule.busName, rule.name);
-    let compiled = this.patterns.get(key);
-    if (compiled?.source !== rule.eventPattern) {
-      compiled = compileEventPattern(rule.eventPattern);
-      this.patterns.set(key, compiled);
-    }
-    return compiled;
+    this.router = options.router;
   }
 
   /** Creates the account's `default` bus if it does not exist yet (idempotent). */
@@ -427,14 +388,14 @@ export class EventBusService {
       roleArn: input.RoleArn,
       tags: tagMap(tags),
       now: this.clock.now(),
-      maxRules: MAX_RULES_PER_BUS,
+      maxRules: this.limits.maxRulesPerBus,
     });
-    this.patterns.delete(this.patternKey(ctx.accountId, busName, name));
+    this.router.invalidate(ctx.accountId, busName);
     if (result.outcome === 'no-bus') throw busNotFound(busName);
     if (result.outcome === 'limit-exceeded') {
       throw new AwsError(
         'EventsLimitExceeded',
-        `The requested resource exceeds the maximum number allowed: at most ${MAX_RULES_PER_BUS} rules per event bus.`,
+        `The requested resource exceeds the maximum number allowed: at most ${this.limits.maxRulesPerBus} rules per event bus.`,
       );
     }
     return { RuleArn: this.ruleArn(ctx, busName, name) };
@@ -473,7 +434,7 @@ export class EventBusService {
       force: input.Force === true,
     });
     if (outcome === 'has-targets') throw validation("Rule can't be deleted since it has targets.");
-    this.patterns.delete(this.patternKey(ctx.accountId, rule.busName, rule.name));
+    this.router.invalidate(ctx.accountId, rule.busName);
     return {};
   }
 
@@ -541,17 +502,25 @@ export class EventBusService {
     if (target.SqsParameters?.MessageGroupId !== undefined) {
       maxLength(target.SqsParameters.MessageGroupId, 256, 'targets.member.sqsParameters.messageGroupId');
     }
-    const queueArn = parseQueueArn(arn);
-    if (!queueArn || queueArn.region !== ctx.region || queueArn.accountId !== ctx.accountId) {
-      return `Target ${arn} is not supported: only SQS queues of this server (arn:aws:sqs:${ctx.region}:${ctx.accountId}:<queue>) can be targets so far.`;
+    const kind = classifyTarget(arn, ctx);
+    if (kind.kind === 'unsupported') {
+      return `Target ${arn} is not supported: targets can be SQS queues (arn:aws:sqs:${ctx.region}:${ctx.accountId}:<queue>) and event buses (arn:aws:events:${ctx.region}:${ctx.accountId}:event-bus/<name>) of this server, or http:// and https:// URLs.`;
     }
-    const queue = await this.store.getQueue(queueArn.accountId, queueArn.name);
-    if (queue?.attributes.FifoQueue === 'true') {
-      if (!target.SqsParameters?.MessageGroupId) {
-        return `Target ${arn} is a FIFO queue: SqsParameters.MessageGroupId is required.`;
-      }
-      if (queue.attributes.ContentBasedDeduplication !== 'true') {
-        return `Target ${arn} is a FIFO queue without ContentBasedDeduplication, which EventBridge needs.`;
+    if (target.HttpParameters !== undefined && kind.kind !== 'http') {
+      return `Target ${arn}: HttpParameters apply to HTTP targets only.`;
+    }
+    if (kind.kind === 'bus' && (target.Input ?? target.InputPath ?? target.InputTransformer) !== undefined) {
+      return `Target ${arn}: an event bus target receives the event itself; Input, InputPath and InputTransformer are not allowed.`;
+    }
+    if (kind.kind === 'sqs') {
+      const queue = await this.store.getQueue(kind.accountId, kind.name);
+      if (queue?.attributes.FifoQueue === 'true') {
+        if (!target.SqsParameters?.MessageGroupId) {
+          return `Target ${arn} is a FIFO queue: SqsParameters.MessageGroupId is required.`;
+        }
+        if (queue.attributes.ContentBasedDeduplication !== 'true') {
+          return `Target ${arn} is a FIFO queue without ContentBasedDeduplication, which EventBridge needs.`;
+        }
       }
     }
     return undefined;
@@ -582,6 +551,7 @@ export class EventBusService {
         'SqsParameters',
         'RetryPolicy',
         'DeadLetterConfig',
+        'HttpParameters',
       ] as const) {
         if (target[key] !== undefined) Object.assign(settings, { [key]: target[key] });
       }
@@ -597,6 +567,7 @@ export class EventBusService {
         accepted,
         MAX_TARGETS_PER_RULE,
       );
+      this.router.invalidate(ctx.accountId, rule.busName);
       if (outcome === 'no-rule') throw ruleNotFound(rule.name, rule.busName);
       if (outcome === 'limit-exceeded') {
         throw new AwsError(
@@ -620,6 +591,7 @@ export class EventBusService {
       );
     }
     const removed = new Set(await this.store.removeTargets(ctx.accountId, rule.busName, rule.name, ids));
+    this.router.invalidate(ctx.accountId, rule.busName);
     const FailedEntries = ids
       .filter((id) => !removed.has(id))
       .map((id) => ({
@@ -752,9 +724,7 @@ export class EventBusService {
     }
     await this.ensureDefaultBus(ctx.accountId);
     const results: EntryResult[] = [];
-    const buses = new Map<string, { rules: RuleRecord[]; targets: Map<string, TargetRecord[]> }>();
-    const queues = new Map<string, QueueRecord | undefined>();
-    const batches = new Map<number, NewMessage[]>();
+    const byBus = new Map<string, RoutableEvent[]>();
     const now = this.clock.now();
     for (const entry of entries) {
       const checked = await this.checkEntry(ctx, entry);
@@ -763,93 +733,14 @@ export class EventBusService {
         continue;
       }
       results.push({ EventId: checked.event.id });
-      let bus = buses.get(checked.busName);
-      if (!bus) {
-        bus = await this.loadBus(ctx.accountId, checked.busName);
-        buses.set(checked.busName, bus);
-      }
-      for (const rule of bus.rules) {
-        if (rule.eventPattern === undefined || rule.state === 'DISABLED') continue;
-        const pattern = this.compiledPattern({ ...rule, eventPattern: rule.eventPattern });
-        if (!matchesEvent(pattern, checked.text)) continue;
-        for (const target of bus.targets.get(rule.name) ?? []) {
-          const arn = parseQueueArn(target.arn);
-          if (!arn || arn.accountId !== ctx.accountId || arn.region !== ctx.region) continue;
-          if (!queues.has(arn.name)) queues.set(arn.name, await this.store.getQueue(arn.accountId, arn.name));
-          const queue = queues.get(arn.name);
-          if (!queue) continue; // the queue is gone: nothing to deliver to (target DLQs come later)
-          const message = this.deliveryMessage(queue, target.settings, checked.event, now, {
-            ruleArn: this.ruleArn(ctx, rule.busName, rule.name),
-            ruleName: rule.name,
-            ingestionTime: now,
-          });
-          if (!message) continue;
-          const batch = batches.get(queue.id) ?? [];
-          batch.push(message);
-          batches.set(queue.id, batch);
-        }
-      }
+      const list = byBus.get(checked.busName) ?? [];
+      list.push({ event: checked.event, text: checked.text, ingestionTime: now });
+      byBus.set(checked.busName, list);
     }
-    if (batches.size > 0) {
-      await this.store.appendToQueues([...batches].map(([queueId, messages]) => ({ queueId, messages })));
-      for (const [queueId, messages] of batches) this.wakeups.notify(queueId, messages.length);
-    }
+    const plan = new RoutingPlan();
+    for (const [busName, events] of byBus) await this.router.planBus(plan, ctx, busName, events);
+    await this.router.commit(plan);
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
-  }
-
-  private async loadBus(accountId: string, busName: string) {
-    const rules = await this.store.listRules(accountId, busName, { limit: MAX_RULES_PER_BUS + 1 });
-    const targets = new Map<string, TargetRecord[]>();
-    for (const target of await this.store.busTargets(accountId, busName)) {
-      const list = targets.get(target.ruleName) ?? [];
-      list.push(target);
-      targets.set(target.ruleName, list);
-    }
-    return { rules, targets };
-  }
-
-  /** The SQS message a target gets for an event, or undefined when it cannot take one. */
-  private deliveryMessage(
-    queue: QueueRecord,
-    settings: TargetSettings,
-    event: Record<string, unknown>,
-    now: number,
-    rule: TransformContext,
-  ): NewMessage | undefined {
-    let body: string;
-    if (settings.Input !== undefined) body = settings.Input;
-    else if (settings.InputTransformer !== undefined) {
-      body = renderInputTransformer(settings.InputTransformer, event, rule);
-      if (body === '') return undefined; // SQS takes no empty message
-    } else if (settings.InputPath !== undefined) {
-      const value = valueAtPath(event, settings.InputPath);
-      if (value === undefined) return undefined;
-      body = JSON.stringify(value);
-    } else body = JSON.stringify(event);
-    if (Buffer.byteLength(body, 'utf8') > integerAttribute(queue.attributes, 'MaximumMessageSize')) return undefined;
-    const groupId = settings.SqsParameters?.MessageGroupId;
-    let fifo: NewMessage['fifo'];
-    let dedupId: string | undefined;
-    if (queue.attributes.FifoQueue === 'true') {
-      try {
-        const identity = fifoIdentity({ MessageBody: body, MessageGroupId: groupId }, queue.attributes);
-        fifo = { dedupKey: identity.dedupKey, dedupExpiresAt: now + DEDUP_WINDOW_MS };
-        dedupId = identity.dedupId;
-      } catch {
-        return undefined; // no group id or no content-based deduplication: the queue refuses it
-      }
-    }
-    return {
-      messageId: randomUUID(),
-      body,
-      attributes: {},
-      senderId: EVENTBRIDGE_SENDER_ID,
-      sentAt: now,
-      visibleAt: now + integerAttribute(queue.attributes, 'DelaySeconds') * 1000,
-      groupId,
-      dedupId,
-      fifo,
-    };
   }
 
   enableRule(ctx: RequestContext, input: { Name?: string; EventBusName?: string }) {
@@ -866,6 +757,7 @@ export class EventBusService {
       state,
       now: this.clock.now(),
     });
+    this.router.invalidate(ctx.accountId, rule.busName);
     if (!updated) throw ruleNotFound(rule.name, rule.busName);
     return {};
   }

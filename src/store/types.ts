@@ -180,6 +180,66 @@ export interface Store {
    */
   appendToQueues(batches: { queueId: number; messages: NewMessage[] }[]): Promise<AppendResult[][]>;
 
+  /**
+   * Everything one routing step writes, in one transaction: queue messages (as `appendToQueues`), outbox
+   * deliveries for targets delivered later, archive copies, and the bookkeeping of the step that produced
+   * them (the delivery it completes, a replay's progress, a schedule's next fire time). So a crash leaves an
+   * event either fully routed or not routed at all, and a worker that resumes never routes it twice.
+   */
+  routeEvents(write: RoutedWrite): Promise<AppendResult[][]>;
+  /**
+   * Takes up to `limit` deliveries due at `now`, oldest first, and hides them until `leaseUntil`, so a worker
+   * that dies mid-delivery leaves them to be tried again then (HTTP delivery is at least once).
+   */
+  claimDueDeliveries(now: number, limit: number, leaseUntil: number): Promise<DeliveryRecord[]>;
+  /** Records a failed attempt and when to try again. */
+  retryDelivery(id: number, change: DeliveryRetry): Promise<void>;
+  /** The earliest `nextAt` of any delivery, if there is one. */
+  nextDeliveryAt(): Promise<number | undefined>;
+  /** Deliveries waiting, for metrics and tests. */
+  countDeliveries(): Promise<number>;
+
+  /** Creates the archive unless one of that name exists in the account. */
+  createArchive(input: NewArchive): Promise<'created' | 'exists'>;
+  /** The archive with its event count and size. */
+  getArchive(accountId: string, name: string): Promise<ArchiveRecord | undefined>;
+  /** Archives of an account, ordered by name, starting after `afterName`. */
+  listArchives(
+    accountId: string,
+    options: { prefix?: string; busName?: string; afterName?: string; limit: number },
+  ): Promise<ArchiveRecord[]>;
+  updateArchive(accountId: string, name: string, change: ArchiveChange): Promise<ArchiveRecord | undefined>;
+  /** Deletes the archive and the events in it. */
+  deleteArchive(accountId: string, name: string): Promise<boolean>;
+  /** The archives recording events of a bus, without counts (for routing). */
+  busArchives(accountId: string, busName: string): Promise<ArchiveRecord[]>;
+  /** Archived events of an archive with `fromTime <= time < toTime`, in (time, seq) order after the cursor. */
+  archivedEvents(
+    archiveId: number,
+    options: { fromTime: number; toTime: number; after?: { time: number; seq: number }; limit: number },
+  ): Promise<ArchivedEventRecord[]>;
+  /** Deletes archived events older than their archive's retention allows; returns how many. */
+  expireArchivedEvents(now: number, limit: number): Promise<number>;
+
+  createReplay(input: NewReplay): Promise<'created' | 'exists'>;
+  getReplay(accountId: string, name: string): Promise<ReplayRecord | undefined>;
+  listReplays(
+    accountId: string,
+    options: { prefix?: string; state?: string; archiveName?: string; afterName?: string; limit: number },
+  ): Promise<ReplayRecord[]>;
+  /** Changes a replay's state; with `onlyFrom`, only when its state is one of those. */
+  setReplayState(
+    accountId: string,
+    name: string,
+    change: { state: ReplayState; reason?: string; endedAt?: number },
+    onlyFrom?: readonly ReplayState[],
+  ): Promise<ReplayRecord | undefined>;
+  /** Replays in STARTING, RUNNING or CANCELLING state, for the worker. */
+  activeReplays(): Promise<ReplayRecord[]>;
+
+  /** Enabled rules with a schedule expression, with the schedule's stored state. */
+  scheduledRules(): Promise<{ rule: RuleRecord; schedule?: RuleSchedule }[]>;
+
   counts(queueId: number, now: number): Promise<QueueCounts>;
   /** The earliest time after `now` at which a message of the queue becomes visible, if any. */
   nextVisibleAt(queueId: number, now: number): Promise<number | undefined>;
@@ -392,6 +452,13 @@ export interface TargetSettings {
     | { MaximumRetryAttempts?: number | undefined; MaximumEventAgeInSeconds?: number | undefined }
     | undefined;
   DeadLetterConfig?: { Arn?: string | undefined } | undefined;
+  HttpParameters?:
+    | {
+        HeaderParameters?: Record<string, string> | undefined;
+        QueryStringParameters?: Record<string, string> | undefined;
+        PathParameterValues?: string[] | undefined;
+      }
+    | undefined;
 }
 
 export interface NewTarget {
@@ -404,4 +471,129 @@ export interface TargetRecord extends NewTarget {
   accountId: string;
   busName: string;
   ruleName: string;
+}
+
+/** How long and how often a target is retried, and where events go when it cannot be reached. */
+export interface DeliverySettings {
+  maxRetryAttempts: number;
+  maxEventAgeSeconds: number;
+  deadLetterArn?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  query?: Record<string, string> | undefined;
+  /** Buses the event had crossed when it reached this target. */
+  hops?: number | undefined;
+}
+
+export type DeliveryKind = 'http' | 'bus';
+
+export interface NewDelivery {
+  accountId: string;
+  region: string;
+  ruleArn: string;
+  targetId: string;
+  targetArn: string;
+  kind: DeliveryKind;
+  /** What the target is sent: the transformed input for HTTP, the event for a bus. */
+  payload: string;
+  /** The event as matched, for the dead-letter message. */
+  event: string;
+  settings: DeliverySettings;
+  /** When the event was ingested; `MaximumEventAgeInSeconds` counts from here. */
+  firstAt: number;
+  nextAt: number;
+}
+
+export interface DeliveryRecord extends NewDelivery {
+  id: number;
+  /** Attempts made so far. */
+  attempts: number;
+  errorCode?: string | undefined;
+  errorMessage?: string | undefined;
+}
+
+export interface DeliveryRetry {
+  attempts: number;
+  nextAt: number;
+  errorCode: string;
+  errorMessage: string;
+}
+
+export interface NewArchivedEvent {
+  archiveId: number;
+  time: number;
+  event: string;
+}
+
+export interface ArchivedEventRecord {
+  seq: number;
+  time: number;
+  event: string;
+}
+
+export interface RoutedWrite {
+  batches: { queueId: number; messages: NewMessage[] }[];
+  deliveries?: NewDelivery[] | undefined;
+  archived?: NewArchivedEvent[] | undefined;
+  /** The outbox delivery this step finishes; deleted with the step's writes. */
+  completeDelivery?: number | undefined;
+  replayProgress?: { id: number; after: { time: number; seq: number }; lastReplayedTime?: number | undefined };
+  schedule?: { accountId: string; busName: string; ruleName: string; state: RuleSchedule } | undefined;
+}
+
+export type ArchiveState = 'ENABLED' | 'DISABLED' | 'CREATING' | 'UPDATING' | 'CREATE_FAILED' | 'UPDATE_FAILED';
+
+export interface NewArchive {
+  accountId: string;
+  name: string;
+  busName: string;
+  description?: string | undefined;
+  eventPattern?: string | undefined;
+  retentionDays: number;
+  now: number;
+}
+
+export interface ArchiveRecord extends NewArchive {
+  id: number;
+  state: ArchiveState;
+  createdAt: number;
+  eventCount: number;
+  sizeBytes: number;
+}
+
+export interface ArchiveChange {
+  description?: string | undefined;
+  eventPattern?: string | null | undefined;
+  retentionDays?: number | undefined;
+}
+
+export type ReplayState = 'STARTING' | 'RUNNING' | 'CANCELLING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
+
+export interface NewReplay {
+  accountId: string;
+  name: string;
+  description?: string | undefined;
+  archiveName: string;
+  archiveId: number;
+  busName: string;
+  startTime: number;
+  endTime: number;
+  /** Rule names of the destination bus to replay to; all of its rules when empty. */
+  ruleNames: string[];
+  now: number;
+}
+
+export interface ReplayRecord extends NewReplay {
+  id: number;
+  state: ReplayState;
+  stateReason?: string | undefined;
+  after?: { time: number; seq: number } | undefined;
+  lastReplayedTime?: number | undefined;
+  endedAt?: number | undefined;
+}
+
+/** Where a scheduled rule's clock stands: the expression it was computed for and the next fire time. */
+export interface RuleSchedule {
+  expression: string;
+  anchor: number;
+  nextFireAt: number | null;
 }

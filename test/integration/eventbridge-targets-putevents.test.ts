@@ -88,7 +88,7 @@ describe('EventBridge targets and PutEvents', () => {
         ['elsewhere', 'ValidationException'],
       ],
     );
-    assert.match(put.FailedEntries?.[0]?.ErrorMessage ?? '', /only SQS queues/);
+    assert.match(put.FailedEntries?.[0]?.ErrorMessage ?? '', /is not supported: targets can be SQS queues/);
 
     // Request-wide validation.
     await rejectsWith(

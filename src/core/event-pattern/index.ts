@@ -82,3 +82,4 @@ export function matchesEvent(pattern: CompiledPattern, event: string | unknown, 
   }
   return pattern.subRules.some((rule) => matchesSubRule(rule, indexed.index));
 }
+export { RuleIndex } from './rule-index.js';

@@ -149,6 +149,80 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX event_targets_by_arn ON event_targets (account_id, bus_name, arn, rule_name);
     `,
   },
+  {
+    version: 7,
+    name: 'event delivery outbox, archives, replays and rule schedules',
+    sql: `
+      CREATE TABLE event_deliveries (
+        id INTEGER PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        rule_arn TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        target_arn TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        event TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        first_at INTEGER NOT NULL,
+        next_at INTEGER NOT NULL,
+        error_code TEXT,
+        error_message TEXT
+      );
+      CREATE INDEX event_deliveries_due ON event_deliveries (next_at, id);
+      CREATE TABLE event_archives (
+        id INTEGER PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        bus_name TEXT NOT NULL,
+        description TEXT,
+        event_pattern TEXT,
+        retention_days INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (account_id, name)
+      );
+      CREATE INDEX event_archives_by_bus ON event_archives (account_id, bus_name);
+      CREATE TABLE archived_events (
+        seq INTEGER PRIMARY KEY,
+        archive_id INTEGER NOT NULL,
+        time INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        event TEXT NOT NULL
+      );
+      CREATE INDEX archived_events_by_time ON archived_events (archive_id, time, seq);
+      CREATE TABLE event_replays (
+        id INTEGER PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT,
+        archive_name TEXT NOT NULL,
+        archive_id INTEGER NOT NULL,
+        bus_name TEXT NOT NULL,
+        rule_names TEXT NOT NULL,
+        start_time INTEGER NOT NULL,
+        end_time INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        state_reason TEXT,
+        after_time INTEGER,
+        after_seq INTEGER,
+        last_replayed_time INTEGER,
+        created_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        UNIQUE (account_id, name)
+      );
+      CREATE TABLE rule_schedules (
+        account_id TEXT NOT NULL,
+        bus_name TEXT NOT NULL,
+        rule_name TEXT NOT NULL,
+        expression TEXT NOT NULL,
+        anchor INTEGER NOT NULL,
+        next_fire_at INTEGER,
+        PRIMARY KEY (account_id, bus_name, rule_name)
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction. Returns the schema version. */

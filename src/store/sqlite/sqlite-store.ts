@@ -5,32 +5,44 @@ import type { MessageAttributes } from '../../core/message.js';
 import type { MessageState } from '../../core/receive-rules.js';
 import type {
   AppendResult,
+  ArchiveChange,
+  ArchivedEventRecord,
+  ArchiveRecord,
   ClaimRequest,
   ClaimResult,
   CreateEventBusResult,
+  DeliveryRecord,
+  DeliveryRetry,
   EventBusRecord,
   MoveRequest,
   MoveResult,
   MoveTaskRecord,
   MoveTaskStatus,
+  NewArchive,
   NewEventBus,
   NewMessage,
   NewMoveTask,
   NewQueue,
+  NewReplay,
   NewRule,
   NewTarget,
   PutRuleResult,
   QueueChange,
   QueueCounts,
   QueueRecord,
+  ReplayRecord,
+  ReplayState,
+  RoutedWrite,
   RuleChange,
   RuleRecord,
+  RuleSchedule,
   RuleState,
   Store,
   StoredMessage,
   TargetRecord,
   TargetSettings,
 } from '../types.js';
+import { EventRoutingTables } from './event-routing.js';
 import { GroupCommitter } from './group-commit.js';
 import { migrate } from './migrations.js';
 
@@ -226,6 +238,7 @@ export class SqliteStore implements Store {
   /** Upper bounds of the messages in flight per queue, a cache valid because this process is the only writer. */
   private readonly inflightBounds = new Map<number, { count: number }>();
   private readonly sql;
+  private readonly routing: EventRoutingTables;
 
   constructor(options: SqliteStoreOptions) {
     let file = ':memory:';
@@ -245,6 +258,7 @@ export class SqliteStore implements Store {
       throw error;
     }
     this.writer = new GroupCommitter(this.db);
+    this.routing = new EventRoutingTables(this.db);
     const db = this.db;
     this.sql = {
       busByName: db.prepare<[string, string], EventBusRow>(
@@ -552,6 +566,105 @@ export class SqliteStore implements Store {
         this.sql.queueById.get(batch.queueId) ? this.appendNow(batch.queueId, batch.messages) : [],
       ),
     );
+  }
+
+  async routeEvents(write: RoutedWrite): Promise<AppendResult[][]> {
+    return this.writer.run(() => {
+      const results = write.batches.map((batch) =>
+        this.sql.queueById.get(batch.queueId) ? this.appendNow(batch.queueId, batch.messages) : [],
+      );
+      this.routing.write(write);
+      return results;
+    });
+  }
+
+  async claimDueDeliveries(now: number, limit: number, leaseUntil: number): Promise<DeliveryRecord[]> {
+    return this.writer.run(() => this.routing.claimDue(now, limit, leaseUntil));
+  }
+
+  async retryDelivery(id: number, change: DeliveryRetry): Promise<void> {
+    return this.writer.run(() => this.routing.retry(id, change));
+  }
+
+  async nextDeliveryAt(): Promise<number | undefined> {
+    return this.routing.nextDeliveryAt();
+  }
+
+  async countDeliveries(): Promise<number> {
+    return this.routing.countDeliveries();
+  }
+
+  async createArchive(input: NewArchive): Promise<'created' | 'exists'> {
+    return this.writer.run(() => this.routing.createArchive(input));
+  }
+
+  async getArchive(accountId: string, name: string): Promise<ArchiveRecord | undefined> {
+    return this.routing.getArchive(accountId, name);
+  }
+
+  async listArchives(
+    accountId: string,
+    options: { prefix?: string; busName?: string; afterName?: string; limit: number },
+  ): Promise<ArchiveRecord[]> {
+    return this.routing.listArchives(accountId, options);
+  }
+
+  async updateArchive(accountId: string, name: string, change: ArchiveChange): Promise<ArchiveRecord | undefined> {
+    return this.writer.run(() => this.routing.updateArchive(accountId, name, change));
+  }
+
+  async deleteArchive(accountId: string, name: string): Promise<boolean> {
+    return this.writer.run(() => this.routing.deleteArchive(accountId, name));
+  }
+
+  async busArchives(accountId: string, busName: string): Promise<ArchiveRecord[]> {
+    return this.routing.busArchives(accountId, busName);
+  }
+
+  async archivedEvents(
+    archiveId: number,
+    options: { fromTime: number; toTime: number; after?: { time: number; seq: number }; limit: number },
+  ): Promise<ArchivedEventRecord[]> {
+    return this.routing.archivedEvents(archiveId, options);
+  }
+
+  async expireArchivedEvents(now: number, limit: number): Promise<number> {
+    return this.writer.run(() => this.routing.expireArchived(now, limit));
+  }
+
+  async createReplay(input: NewReplay): Promise<'created' | 'exists'> {
+    return this.writer.run(() => this.routing.createReplay(input));
+  }
+
+  async getReplay(accountId: string, name: string): Promise<ReplayRecord | undefined> {
+    return this.routing.getReplay(accountId, name);
+  }
+
+  async listReplays(
+    accountId: string,
+    options: { prefix?: string; state?: string; archiveName?: string; afterName?: string; limit: number },
+  ): Promise<ReplayRecord[]> {
+    return this.routing.listReplays(accountId, options);
+  }
+
+  async setReplayState(
+    accountId: string,
+    name: string,
+    change: { state: ReplayState; reason?: string; endedAt?: number },
+    onlyFrom?: readonly ReplayState[],
+  ): Promise<ReplayRecord | undefined> {
+    return this.writer.run(() => this.routing.setReplayState(accountId, name, change, onlyFrom));
+  }
+
+  async activeReplays(): Promise<ReplayRecord[]> {
+    return this.routing.activeReplays();
+  }
+
+  async scheduledRules(): Promise<{ rule: RuleRecord; schedule?: RuleSchedule }[]> {
+    return this.routing.scheduledRules().flatMap(({ accountId, busName, name, schedule }) => {
+      const row = this.sql.ruleByName.get(accountId, busName, name);
+      return row ? [{ rule: toRule(row), ...(schedule ? { schedule } : {}) }] : [];
+    });
   }
 
   /** Appends inside the caller's transaction. */
@@ -950,6 +1063,7 @@ export class SqliteStore implements Store {
       if (!this.sql.ruleByName.get(accountId, busName, name)) return false;
       if (!options.force && (this.sql.countTargets.get(accountId, busName, name)?.n ?? 0) > 0) return 'has-targets';
       this.sql.deleteRuleTargets.run(accountId, busName, name);
+      this.routing.forgetSchedule(accountId, busName, name);
       return this.sql.deleteRule.run(accountId, busName, name).changes === 1;
     });
   }

@@ -1,0 +1,219 @@
+import type { Clock } from '../core/clock.js';
+import { type DeliveryFailure, decideAfterFailure, httpFailure } from '../core/delivery-retry.js';
+import type { Limits } from '../core/limits.js';
+import type { DeliveryRecord, Store } from '../store/types.js';
+import type { RuleKey } from './event-metrics.js';
+import { classifyTarget, type EventRouter, MAX_BUS_HOPS, parseRuleArn, RoutingPlan } from './event-router.js';
+
+export interface DeliveryWorkerOptions {
+  store: Store;
+  clock: Clock;
+  router: EventRouter;
+  limits: Limits;
+  /** Source of jitter, replaceable in tests. @defaultValue Math.random */
+  random?: () => number;
+  /** How often due deliveries are looked for when nothing signals new ones. @defaultValue 250 */
+  pollMs?: number;
+  /** Deliveries attempted at once. @defaultValue 16 */
+  concurrency?: number;
+}
+
+/**
+ * The outbox worker: delivers what PutEvents left for later (HTTP targets, other buses), retries with the
+ * target's RetryPolicy, and when a delivery fails for good writes the event to the target's dead-letter
+ * queue in the same transaction that removes it from the outbox.
+ *
+ * Guarantees: a bus target receives each event exactly once (routing on the next bus and completing the
+ * delivery are one transaction). An HTTP target receives each event at least once: if the process dies
+ * after the POST and before its completion is written, the POST is repeated when the lease runs out.
+ */
+export class DeliveryWorker {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly router: EventRouter;
+  private readonly limits: Limits;
+  private readonly random: () => number;
+  private readonly pollMs: number;
+  private readonly concurrency: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopping = false;
+  private readonly inFlight = new Set<AbortController>();
+
+  constructor(options: DeliveryWorkerOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.router = options.router;
+    this.limits = options.limits;
+    this.random = options.random ?? Math.random;
+    this.pollMs = options.pollMs ?? 250;
+    this.concurrency = options.concurrency ?? 16;
+    this.router.onDeliveries(() => this.kick());
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.stopping = false;
+    this.timer = setInterval(() => this.kick(), this.pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Stops polling, aborts HTTP calls under way (they will be retried after a restart) and waits. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.stopping = true;
+    for (const controller of this.inFlight) controller.abort();
+    await this.running;
+  }
+
+  /** Runs a pass unless one is under way (then another follows it). */
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass()
+      .catch(() => {
+        // A failed pass changed nothing it did not commit; the next tick tries again.
+      })
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && this.timer) {
+          this.again = false;
+          setImmediate(() => this.kick());
+        }
+      });
+  }
+
+  /** Delivers what is due until nothing is; resolves when done (tests await it). */
+  async pass(): Promise<void> {
+    while (!this.stopping) {
+      const now = this.clock.now();
+      const lease = now + this.limits.httpTargetTimeoutMillis + 10_000;
+      const due = await this.store.claimDueDeliveries(now, this.concurrency, lease);
+      if (due.length === 0) return;
+      await Promise.all(due.map((delivery) => this.deliver(delivery)));
+    }
+  }
+
+  private async deliver(delivery: DeliveryRecord): Promise<void> {
+    const ctx = { accountId: delivery.accountId, region: delivery.region };
+    const parsedRule = parseRuleArn(delivery.ruleArn);
+    const rule: RuleKey = parsedRule ?? { accountId: delivery.accountId, busName: '', ruleName: delivery.ruleArn };
+    let failure: DeliveryFailure | undefined;
+    if (delivery.kind === 'bus') {
+      const target = classifyTarget(delivery.targetArn, ctx);
+      const hops = (delivery.settings.hops ?? 0) + 1;
+      if (target.kind !== 'bus') {
+        failure = { code: 'NO_RESOURCE', message: `Target ${delivery.targetArn} cannot be reached.`, retryable: false };
+      } else if (hops > MAX_BUS_HOPS) {
+        failure = {
+          code: 'INVALID_PARAMETER',
+          message: `The event has crossed ${MAX_BUS_HOPS} event buses already; it is not routed further.`,
+          retryable: false,
+        };
+      } else {
+        const plan = new RoutingPlan();
+        plan.write.completeDelivery = delivery.id;
+        const routed = {
+          event: JSON.parse(delivery.payload) as { id: string },
+          text: delivery.payload,
+          ingestionTime: this.clock.now(),
+        };
+        if (await this.router.planBus(plan, ctx, target.name, [routed], { hops })) {
+          plan.count(rule, 'Invocations');
+          await this.router.commit(plan);
+          return;
+        }
+        failure = { code: 'NO_RESOURCE', message: `Event bus ${target.name} does not exist.`, retryable: false };
+      }
+    } else {
+      failure = await this.post(delivery);
+      // Cut short by shutdown: the lease brings the delivery back after a restart, not counted as an attempt.
+      if (this.stopping) return;
+      if (!failure) {
+        const plan = new RoutingPlan();
+        plan.write.completeDelivery = delivery.id;
+        plan.count(rule, 'Invocations');
+        await this.router.commit(plan);
+        return;
+      }
+    }
+    await this.failed(delivery, rule, failure);
+  }
+
+  private async failed(delivery: DeliveryRecord, rule: RuleKey, failure: DeliveryFailure): Promise<void> {
+    const attempts = delivery.attempts + 1;
+    const now = this.clock.now();
+    const decision = decideAfterFailure({
+      failure,
+      attempts,
+      firstAt: delivery.firstAt,
+      now,
+      policy: delivery.settings,
+      backoff: { baseMs: this.limits.deliveryRetryBaseMillis, capMs: this.limits.deliveryRetryMaxDelayMillis },
+      random: this.random(),
+    });
+    if (decision.kind === 'retry') {
+      await this.store.retryDelivery(delivery.id, {
+        attempts,
+        nextAt: decision.at,
+        errorCode: failure.code,
+        errorMessage: failure.message,
+      });
+      return;
+    }
+    const plan = new RoutingPlan();
+    plan.write.completeDelivery = delivery.id;
+    plan.count(rule, 'Invocations', 'FailedInvocations');
+    await this.router.planDeadLetter(plan, delivery, rule, {
+      ruleArn: delivery.ruleArn,
+      targetArn: delivery.targetArn,
+      event: delivery.event,
+      deadLetterArn: delivery.settings.deadLetterArn,
+      failure,
+      retryAttempts: attempts - 1,
+      exhausted: decision.exhausted,
+    });
+    await this.router.commit(plan);
+  }
+
+  /** One POST of the payload; undefined when the target took it. */
+  private async post(delivery: DeliveryRecord): Promise<DeliveryFailure | undefined> {
+    const url = new URL(delivery.targetArn);
+    for (const [key, value] of Object.entries(delivery.settings.query ?? {})) url.searchParams.set(key, value);
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    const timeout = setTimeout(() => controller.abort(new Error('timeout')), this.limits.httpTargetTimeoutMillis);
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'user-agent': 'Amazon/EventBridge/ApiDestinations',
+          ...delivery.settings.headers,
+        },
+        body: delivery.payload,
+        signal: controller.signal,
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      return httpFailure(response.status);
+    } catch (error) {
+      if (controller.signal.aborted) {
+        return {
+          code: 'TIMEOUT',
+          message: `The target did not answer within ${this.limits.httpTargetTimeoutMillis} ms.`,
+          retryable: true,
+        };
+      }
+      const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : '';
+      return { code: 'CONNECTION_FAILURE', message: `Could not reach the target: ${reason}`, retryable: true };
+    } finally {
+      clearTimeout(timeout);
+      this.inFlight.delete(controller);
+    }
+  }
+}

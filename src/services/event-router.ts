@@ -1,0 +1,471 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import {
+  DEFAULT_MAX_EVENT_AGE_SECONDS,
+  DEFAULT_MAX_RETRY_ATTEMPTS,
+  type DeliveryFailure,
+  type ExhaustedRetryCondition,
+} from '../core/delivery-retry.js';
+import { type CompiledPattern, compileEventPattern, matchesEvent, RuleIndex } from '../core/event-pattern/index.js';
+import { DEDUP_WINDOW_MS, fifoIdentity } from '../core/fifo-rules.js';
+import { renderInputTransformer, type TransformContext } from '../core/input-transformer.js';
+import { parseQueueArn } from '../core/names.js';
+import { integerAttribute } from '../core/queue-attributes.js';
+import type {
+  ArchiveRecord,
+  DeliverySettings,
+  NewDelivery,
+  NewMessage,
+  QueueRecord,
+  RoutedWrite,
+  RuleRecord,
+  Store,
+  TargetRecord,
+  TargetSettings,
+} from '../store/types.js';
+import type { EventMetricName, EventMetrics, RuleKey } from './event-metrics.js';
+import type { WakeupSignal } from './wakeups.js';
+
+/** SenderId of the SQS messages EventBridge delivers. */
+export const EVENTBRIDGE_SENDER_ID = 'AIDAEVENTBRIDGE';
+export const DEFAULT_BUS = 'default';
+/** Bus-to-bus hops an event may take before it is refused, so that two buses targeting each other stop. */
+export const MAX_BUS_HOPS = 5;
+
+export interface AccountContext {
+  accountId: string;
+  region: string;
+}
+
+/** An event as routed: the envelope, and its JSON text as matched (numbers keep their spelling there). */
+export interface RoutableEvent {
+  event: Record<string, unknown> & { id: string };
+  text: string;
+  /** When EventBridge took the event in: retries count the event's age from here. */
+  ingestionTime: number;
+}
+
+export type TargetKind =
+  | { kind: 'sqs'; accountId: string; name: string }
+  | { kind: 'bus'; name: string }
+  | { kind: 'http'; url: string }
+  | { kind: 'unsupported' };
+
+/** What a target ARN names, as far as this server can deliver to it. */
+export function classifyTarget(arn: string, ctx: AccountContext): TargetKind {
+  const queue = parseQueueArn(arn);
+  if (queue) {
+    return queue.accountId === ctx.accountId && queue.region === ctx.region
+      ? { kind: 'sqs', accountId: queue.accountId, name: queue.name }
+      : { kind: 'unsupported' };
+  }
+  const bus = /^arn:aws[\w-]*:events:([^:]*):([^:]*):event-bus\/([.\-_A-Za-z0-9]+)$/.exec(arn);
+  if (bus) {
+    return bus[1] === ctx.region && bus[2] === ctx.accountId
+      ? { kind: 'bus', name: bus[3] ?? '' }
+      : { kind: 'unsupported' };
+  }
+  if (/^https?:\/\//.test(arn) && URL.canParse(arn)) return { kind: 'http', url: arn };
+  return { kind: 'unsupported' };
+}
+
+export function ruleArn(ctx: AccountContext, busName: string, name: string): string {
+  const path = busName === DEFAULT_BUS ? name : `${busName}/${name}`;
+  return `arn:aws:events:${ctx.region}:${ctx.accountId}:rule/${path}`;
+}
+
+function valueAtPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const key of path.split('.').slice(1)) {
+    if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/** The body a target gets for an event: its Input, InputTransformer, InputPath, or the whole event. */
+export function targetPayload(
+  settings: TargetSettings,
+  routed: RoutableEvent,
+  rule: TransformContext,
+): { body: string } | { error: string } {
+  if (settings.Input !== undefined) return { body: settings.Input };
+  if (settings.InputTransformer !== undefined) {
+    return { body: renderInputTransformer(settings.InputTransformer, routed.event, rule) };
+  }
+  if (settings.InputPath !== undefined) {
+    const value = valueAtPath(routed.event, settings.InputPath);
+    if (value === undefined) return { error: `InputPath ${settings.InputPath} selects nothing in the event.` };
+    return { body: JSON.stringify(value) };
+  }
+  return { body: routed.text };
+}
+
+export function deliverySettings(settings: TargetSettings, hops = 0): DeliverySettings {
+  return {
+    maxRetryAttempts: settings.RetryPolicy?.MaximumRetryAttempts ?? DEFAULT_MAX_RETRY_ATTEMPTS,
+    maxEventAgeSeconds: settings.RetryPolicy?.MaximumEventAgeInSeconds ?? DEFAULT_MAX_EVENT_AGE_SECONDS,
+    ...(settings.DeadLetterConfig?.Arn !== undefined ? { deadLetterArn: settings.DeadLetterConfig.Arn } : {}),
+    ...(settings.HttpParameters?.HeaderParameters ? { headers: settings.HttpParameters.HeaderParameters } : {}),
+    ...(settings.HttpParameters?.QueryStringParameters ? { query: settings.HttpParameters.QueryStringParameters } : {}),
+    ...(hops > 0 ? { hops } : {}),
+  };
+}
+
+interface BusRouting {
+  index: RuleIndex<RuleRecord>;
+  targets: Map<string, TargetRecord[]>;
+  archives: { archive: ArchiveRecord; pattern?: CompiledPattern | undefined }[];
+}
+
+/** One routing step, built before it is written. */
+export class RoutingPlan {
+  readonly write: RoutedWrite = { batches: [], deliveries: [], archived: [] };
+  readonly counts: { rule: RuleKey; metric: EventMetricName }[] = [];
+  private readonly byQueue = new Map<number, NewMessage[]>();
+
+  addMessage(queueId: number, message: NewMessage): void {
+    let batch = this.byQueue.get(queueId);
+    if (!batch) {
+      batch = [];
+      this.byQueue.set(queueId, batch);
+      this.write.batches.push({ queueId, messages: batch });
+    }
+    batch.push(message);
+  }
+
+  count(rule: RuleKey, ...metrics: EventMetricName[]): void {
+    for (const metric of metrics) this.counts.push({ rule, metric });
+  }
+
+  get isEmpty(): boolean {
+    const w = this.write;
+    return (
+      w.batches.length === 0 &&
+      (w.deliveries?.length ?? 0) === 0 &&
+      (w.archived?.length ?? 0) === 0 &&
+      w.completeDelivery === undefined &&
+      w.replayProgress === undefined &&
+      w.schedule === undefined
+    );
+  }
+}
+
+export interface EventRouterOptions {
+  store: Store;
+  clock: Clock;
+  wakeups: WakeupSignal;
+  metrics: EventMetrics;
+}
+
+export interface RouteOptions {
+  /** Only these rules of the bus (a replay's rule list); all when absent. */
+  onlyRules?: ReadonlySet<string> | undefined;
+  /** Copy matching events into the bus's archives (not for replays). @defaultValue true */
+  archive?: boolean | undefined;
+  /** Buses the events have already crossed. */
+  hops?: number | undefined;
+}
+
+/**
+ * Routes events: matches them against a bus's rules (one compiled index per bus, rebuilt when its rules,
+ * targets or archives change) and turns each match into writes: SQS messages for queue targets, outbox
+ * deliveries for HTTP and bus targets, dead-letter messages for targets that cannot take the event, archive
+ * copies. The caller adds its own bookkeeping to the plan and commits it as one transaction.
+ */
+export class EventRouter {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly wakeups: WakeupSignal;
+  readonly metrics: EventMetrics;
+  /**
+   * Routing tables by bus, dropped by `invalidate` on every change through this process's services. This
+   * process is the only writer of the SQLite store; a shared store would need a version check here.
+   */
+  private readonly buses = new Map<string, Promise<BusRouting>>();
+  private readonly patterns = new Map<string, CompiledPattern>();
+  private readonly deliveryListeners: (() => void)[] = [];
+
+  constructor(options: EventRouterOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.wakeups = options.wakeups;
+    this.metrics = options.metrics;
+  }
+
+  /** Called after a commit that added outbox deliveries (the delivery worker listens). */
+  onDeliveries(listener: () => void): void {
+    this.deliveryListeners.push(listener);
+  }
+
+  invalidate(accountId: string, busName: string): void {
+    this.buses.delete(JSON.stringify([accountId, busName]));
+  }
+
+  private compiled(text: string): CompiledPattern {
+    let pattern = this.patterns.get(text);
+    if (!pattern) {
+      pattern = compileEventPattern(text);
+      this.patterns.set(text, pattern);
+    }
+    return pattern;
+  }
+
+  private routing(accountId: string, busName: string): Promise<BusRouting> {
+    const key = JSON.stringify([accountId, busName]);
+    let routing = this.buses.get(key);
+    if (!routing) {
+      routing = this.loadRouting(accountId, busName);
+      routing.catch(() => this.buses.delete(key));
+      this.buses.set(key, routing);
+    }
+    return routing;
+  }
+
+  private async loadRouting(accountId: string, busName: string): Promise<BusRouting> {
+    const rules: RuleRecord[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await this.store.listRules(accountId, busName, {
+        ...(after !== undefined ? { afterName: after } : {}),
+        limit: 1000,
+      });
+      rules.push(...page);
+      if (page.length < 1000) break;
+      after = page[page.length - 1]?.name;
+    }
+    const active = rules.filter((rule) => rule.eventPattern !== undefined && rule.state !== 'DISABLED');
+    const index = new RuleIndex(
+      active.map((rule) => ({ key: rule, pattern: this.compiled(rule.eventPattern as string) })),
+    );
+    const targets = new Map<string, TargetRecord[]>();
+    for (const target of await this.store.busTargets(accountId, busName)) {
+      const list = targets.get(target.ruleName) ?? [];
+      list.push(target);
+      targets.set(target.ruleName, list);
+    }
+    const archives = (await this.store.busArchives(accountId, busName))
+      .filter((archive) => archive.state === 'ENABLED')
+      .map((archive) => ({
+        archive,
+        pattern: archive.eventPattern !== undefined ? this.compiled(archive.eventPattern) : undefined,
+      }));
+    return { index, targets, archives };
+  }
+
+  /** Adds the routing of events on a bus to the plan; false when the bus does not exist. */
+  async planBus(
+    plan: RoutingPlan,
+    ctx: AccountContext,
+    busName: string,
+    events: readonly RoutableEvent[],
+    options: RouteOptions = {},
+  ): Promise<boolean> {
+    if (!(await this.store.getEventBus(ctx.accountId, busName))) return false;
+    const routing = await this.routing(ctx.accountId, busName);
+    const queues = new Map<string, QueueRecord | undefined>();
+    for (const routed of events) {
+      if (options.archive !== false) {
+        for (const { archive, pattern } of routing.archives) {
+          if (pattern && !matchesEvent(pattern, routed.text)) continue;
+          plan.write.archived?.push({ archiveId: archive.id, time: routed.ingestionTime, event: routed.text });
+        }
+      }
+      for (const rule of routing.index.match(routed.text)) {
+        if (options.onlyRules && !options.onlyRules.has(rule.name)) continue;
+        await this.planRuleTargets(plan, ctx, rule, routing.targets.get(rule.name) ?? [], routed, queues, options);
+      }
+    }
+    return true;
+  }
+
+  /** Adds the delivery of one event to the rule's targets (for a matched or a scheduled rule). */
+  async planRule(plan: RoutingPlan, ctx: AccountContext, rule: RuleRecord, routed: RoutableEvent): Promise<void> {
+    const targets = await this.store.listTargets(ctx.accountId, rule.busName, rule.name, { limit: 100 });
+    await this.planRuleTargets(plan, ctx, rule, targets, routed, new Map(), {});
+  }
+
+  private async planRuleTargets(
+    plan: RoutingPlan,
+    ctx: AccountContext,
+    rule: RuleRecord,
+    targets: readonly TargetRecord[],
+    routed: RoutableEvent,
+    queues: Map<string, QueueRecord | undefined>,
+    options: RouteOptions,
+  ): Promise<void> {
+    const key = { accountId: ctx.accountId, busName: rule.busName, ruleName: rule.name };
+    plan.count(key, 'MatchedEvents');
+    const arn = ruleArn(ctx, rule.busName, rule.name);
+    const transform: TransformContext = { ruleArn: arn, ruleName: rule.name, ingestionTime: routed.ingestionTime };
+    const queue = async (name: string) => {
+      if (!queues.has(name)) queues.set(name, await this.store.getQueue(ctx.accountId, name));
+      return queues.get(name);
+    };
+    for (const target of targets) {
+      const kind = classifyTarget(target.arn, ctx);
+      const fail = async (failure: DeliveryFailure) => {
+        plan.count(key, 'Invocations', 'FailedInvocations');
+        await this.planDeadLetter(plan, ctx, key, {
+          ruleArn: arn,
+          targetArn: target.arn,
+          event: routed.text,
+          deadLetterArn: target.settings.DeadLetterConfig?.Arn,
+          failure,
+          retryAttempts: 0,
+        });
+      };
+      if (kind.kind === 'sqs') {
+        const destination = await queue(kind.name);
+        if (!destination) {
+          await fail({ code: 'NO_RESOURCE', message: `Queue ${target.arn} does not exist.`, retryable: false });
+          continue;
+        }
+        const message = this.queueMessage(destination, target.settings, routed, transform);
+        if ('error' in message) {
+          await fail({ code: 'INVALID_PARAMETER', message: message.error, retryable: false });
+          continue;
+        }
+        plan.addMessage(destination.id, message.message);
+        plan.count(key, 'Invocations');
+      } else if (kind.kind === 'bus' || kind.kind === 'http') {
+        const hops = options.hops ?? 0;
+        const payload = kind.kind === 'bus' ? { body: routed.text } : targetPayload(target.settings, routed, transform);
+        if ('error' in payload) {
+          await fail({ code: 'INVALID_PARAMETER', message: payload.error, retryable: false });
+          continue;
+        }
+        const delivery: NewDelivery = {
+          accountId: ctx.accountId,
+          region: ctx.region,
+          ruleArn: arn,
+          targetId: target.id,
+          targetArn: target.arn,
+          kind: kind.kind,
+          payload: payload.body,
+          event: routed.text,
+          settings: deliverySettings(target.settings, hops),
+          firstAt: routed.ingestionTime,
+          nextAt: this.clock.now(),
+        };
+        plan.write.deliveries?.push(delivery);
+      } else {
+        await fail({ code: 'NO_RESOURCE', message: `Target ${target.arn} cannot be reached.`, retryable: false });
+      }
+    }
+  }
+
+  /**
+   * Adds the dead-letter message for a delivery that failed for good, with the attributes AWS adds; without
+   * a dead-letter queue (or when it is gone) the event is dropped and only counted.
+   */
+  async planDeadLetter(
+    plan: RoutingPlan,
+    ctx: AccountContext,
+    rule: RuleKey,
+    failed: {
+      ruleArn: string;
+      targetArn: string;
+      event: string;
+      deadLetterArn?: string | undefined;
+      failure: DeliveryFailure;
+      retryAttempts: number;
+      exhausted?: ExhaustedRetryCondition | undefined;
+    },
+  ): Promise<void> {
+    if (failed.deadLetterArn === undefined) return;
+    const parsed = parseQueueArn(failed.deadLetterArn);
+    const queue =
+      parsed && parsed.accountId === ctx.accountId && parsed.region === ctx.region
+        ? await this.store.getQueue(parsed.accountId, parsed.name)
+        : undefined;
+    if (!queue || queue.attributes.FifoQueue === 'true') {
+      plan.count(rule, 'InvocationsFailedToBeSentToDlq');
+      return;
+    }
+    const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
+    const now = this.clock.now();
+    const attributes = {
+      RULE_ARN: attribute(failed.ruleArn),
+      TARGET_ARN: attribute(failed.targetArn),
+      ERROR_CODE: attribute(failed.failure.code),
+      ERROR_MESSAGE: attribute(failed.failure.message.slice(0, 1024)),
+      ...(failed.exhausted ? { EXHAUSTED_RETRY_CONDITION: attribute(failed.exhausted) } : {}),
+      RETRY_ATTEMPTS: attribute(String(failed.retryAttempts)),
+    };
+    plan.addMessage(queue.id, {
+      messageId: randomUUID(),
+      body: failed.event,
+      attributes,
+      senderId: EVENTBRIDGE_SENDER_ID,
+      sentAt: now,
+      visibleAt: now + integerAttribute(queue.attributes, 'DelaySeconds') * 1000,
+    });
+    plan.count(rule, 'InvocationsSentToDlq');
+  }
+
+  /** The SQS message a queue target gets, or why the queue cannot take it. */
+  private queueMessage(
+    queue: QueueRecord,
+    settings: TargetSettings,
+    routed: RoutableEvent,
+    transform: TransformContext,
+  ): { message: NewMessage } | { error: string } {
+    const payload = targetPayload(settings, routed, transform);
+    if ('error' in payload) return payload;
+    const body = payload.body;
+    if (body === '') return { error: 'The input for the target is empty, and SQS takes no empty message.' };
+    const size = Buffer.byteLength(body, 'utf8');
+    if (size > integerAttribute(queue.attributes, 'MaximumMessageSize')) {
+      return { error: `The input for the target is ${size} bytes, over the queue's MaximumMessageSize.` };
+    }
+    const now = this.clock.now();
+    const groupId = settings.SqsParameters?.MessageGroupId;
+    let fifo: NewMessage['fifo'];
+    let dedupId: string | undefined;
+    if (queue.attributes.FifoQueue === 'true') {
+      try {
+        const identity = fifoIdentity({ MessageBody: body, MessageGroupId: groupId }, queue.attributes);
+        fifo = { dedupKey: identity.dedupKey, dedupExpiresAt: now + DEDUP_WINDOW_MS };
+        dedupId = identity.dedupId;
+      } catch (error) {
+        return { error: error instanceof Error ? error.message : 'The FIFO queue refused the message.' };
+      }
+    }
+    return {
+      message: {
+        messageId: randomUUID(),
+        body,
+        attributes: {},
+        senderId: EVENTBRIDGE_SENDER_ID,
+        sentAt: now,
+        visibleAt: now + integerAttribute(queue.attributes, 'DelaySeconds') * 1000,
+        groupId,
+        dedupId,
+        fifo,
+      },
+    };
+  }
+
+  /** Writes the plan in one transaction, then wakes long polls and the delivery worker and counts. */
+  async commit(plan: RoutingPlan): Promise<void> {
+    if (!plan.isEmpty) {
+      await this.store.routeEvents(plan.write);
+      for (const { queueId, messages } of plan.write.batches) this.wakeups.notify(queueId, messages.length);
+      if ((plan.write.deliveries?.length ?? 0) > 0) for (const listener of this.deliveryListeners) listener();
+    }
+    for (const { rule, metric } of plan.counts) this.metrics.add(rule, metric);
+  }
+}
+
+/** The bus and rule a rule ARN names. */
+export function parseRuleArn(arn: string): { accountId: string; busName: string; ruleName: string } | undefined {
+  const match = /^arn:aws[\w-]*:events:[^:]*:([^:]*):rule\/(.+)$/.exec(arn);
+  if (!match) return undefined;
+  const path = match[2] ?? '';
+  const slash = path.lastIndexOf('/');
+  return {
+    accountId: match[1] ?? '',
+    busName: slash < 0 ? DEFAULT_BUS : path.slice(0, slash),
+    ruleName: path.slice(slash + 1),
+  };
+}
