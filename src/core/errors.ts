@@ -82,6 +82,7 @@ export const ERROR_SPECS = {
   EventsInvalidEventPattern: events('InvalidEventPatternException'),
   EventsLimitExceeded: events('LimitExceededException'),
   EventsConcurrentModification: events('ConcurrentModificationException'),
+  EventsIllegalStatus: events('IllegalStatusException'),
   EventsInternal: events('InternalException', 500, 'Receiver'),
 } as const satisfies Record<string, AwsErrorSpec>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AwsError } from '../core/errors.js';
+import type { ArchiveService } from '../services/archive-service.js';
 import type { EventBusService } from '../services/event-bus-service.js';
 import type { RequestContext } from '../services/sqs-api.js';
 
@@ -10,6 +11,7 @@ import type { RequestContext } from '../services/sqs-api.js';
 
 export interface EventsServices {
   eventBuses: EventBusService;
+  archives: ArchiveService;
 }
 
 const str = z.string();
@@ -162,6 +164,70 @@ export const EVENTS_ACTIONS: Record<string, EventsAction | undefined> = {
   UntagResource: action(
     z.object({ ResourceARN: str.optional(), TagKeys: z.array(str).optional() }),
     ({ eventBuses }, ctx, i: Parameters<EventBusService['untagResource']>[1]) => eventBuses.untagResource(ctx, i),
+  ),
+  CreateArchive: action(
+    z.object({
+      ArchiveName: str.optional(),
+      EventSourceArn: str.optional(),
+      Description: str.optional(),
+      EventPattern: str.optional(),
+      RetentionDays: int.optional(),
+      KmsKeyIdentifier: str.optional(),
+    }),
+    ({ archives }, ctx, i: Parameters<ArchiveService['createArchive']>[1]) => archives.createArchive(ctx, i),
+  ),
+  DescribeArchive: action(z.object({ ArchiveName: str.optional() }), ({ archives }, ctx, i: { ArchiveName?: string }) =>
+    archives.describeArchive(ctx, i),
+  ),
+  ListArchives: action(
+    z.object({
+      NamePrefix: str.optional(),
+      EventSourceArn: str.optional(),
+      State: str.optional(),
+      NextToken: str.optional(),
+      Limit: int.optional(),
+    }),
+    ({ archives }, ctx, i: Parameters<ArchiveService['listArchives']>[1]) => archives.listArchives(ctx, i),
+  ),
+  UpdateArchive: action(
+    z.object({
+      ArchiveName: str.optional(),
+      Description: str.optional(),
+      EventPattern: str.optional(),
+      RetentionDays: int.optional(),
+      KmsKeyIdentifier: str.optional(),
+    }),
+    ({ archives }, ctx, i: Parameters<ArchiveService['updateArchive']>[1]) => archives.updateArchive(ctx, i),
+  ),
+  DeleteArchive: action(z.object({ ArchiveName: str.optional() }), ({ archives }, ctx, i: { ArchiveName?: string }) =>
+    archives.deleteArchive(ctx, i),
+  ),
+  StartReplay: action(
+    z.object({
+      ReplayName: str.optional(),
+      Description: str.optional(),
+      EventSourceArn: str.optional(),
+      EventStartTime: z.number().optional(),
+      EventEndTime: z.number().optional(),
+      Destination: z.object({ Arn: str.optional(), FilterArns: z.array(str).optional() }).optional(),
+    }),
+    ({ archives }, ctx, i: Parameters<ArchiveService['startReplay']>[1]) => archives.startReplay(ctx, i),
+  ),
+  DescribeReplay: action(z.object({ ReplayName: str.optional() }), ({ archives }, ctx, i: { ReplayName?: string }) =>
+    archives.describeReplay(ctx, i),
+  ),
+  ListReplays: action(
+    z.object({
+      NamePrefix: str.optional(),
+      State: str.optional(),
+      EventSourceArn: str.optional(),
+      NextToken: str.optional(),
+      Limit: int.optional(),
+    }),
+    ({ archives }, ctx, i: Parameters<ArchiveService['listReplays']>[1]) => archives.listReplays(ctx, i),
+  ),
+  CancelReplay: action(z.object({ ReplayName: str.optional() }), ({ archives }, ctx, i: { ReplayName?: string }) =>
+    archives.cancelReplay(ctx, i),
   ),
   ListTagsForResource: action(
     z.object({ ResourceARN: str.optional() }),

@@ -8,12 +8,14 @@ import { handleSqsJson, SQS_JSON_TARGET_PREFIX, sqsJsonError } from '../protocol
 import { EVENTS_TARGET_PREFIX, eventsJsonError, handleEventsJson } from '../protocol/aws-json11.js';
 import { handleSqsQuery, sqsQueryError } from '../protocol/aws-query.js';
 import type { WireResponse } from '../protocol/wire.js';
+import { ArchiveService } from '../services/archive-service.js';
 import { DeliveryWorker } from '../services/delivery-worker.js';
 import { EventBusService } from '../services/event-bus-service.js';
 import { EventMetrics } from '../services/event-metrics.js';
 import { EventRouter } from '../services/event-router.js';
 import { MoveTaskService } from '../services/move-task-service.js';
 import { QueueService } from '../services/queue-service.js';
+import { ScheduleWorker } from '../services/schedule-worker.js';
 import type { RequestContext } from '../services/sqs-api.js';
 import { InProcessWakeups } from '../services/wakeups.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -33,6 +35,7 @@ export interface RunningServer {
   readonly eventBuses: EventBusService;
   readonly eventMetrics: EventMetrics;
   readonly deliveries: DeliveryWorker;
+  readonly archives: ArchiveService;
   /** Graceful stop: refuse new connections, end long polls empty, finish requests, close the database. */
   close(): Promise<void>;
 }
@@ -55,7 +58,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const router = new EventRouter({ store, clock, wakeups, metrics: eventMetrics });
   const eventBuses = new EventBusService({ store, clock, limits: config.limits, router });
   const deliveries = new DeliveryWorker({ store, clock, router, limits: config.limits });
-  const eventsServices = { eventBuses };
+  const archives = new ArchiveService({ store, clock, router, region: config.region });
+  const schedules = new ScheduleWorker({ store, clock, router, region: config.region });
+  const eventsServices = { eventBuses, archives };
   try {
     await eventBuses.ensureDefaultBus(config.accountId);
   } catch (error) {
@@ -210,6 +215,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   sweeper.unref();
   moveTasks.startWorker();
   deliveries.start();
+  archives.startWorker();
+  schedules.start();
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -224,6 +231,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     clearInterval(sweeper);
     await moveTasks.stopWorker();
     await deliveries.stop();
+    await archives.stopWorker();
+    await schedules.stop();
     await store.close();
     throw error;
   }
@@ -243,6 +252,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       queues.stop();
       await moveTasks.stopWorker();
       await deliveries.stop();
+      await archives.stopWorker();
+      await schedules.stop();
       if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       server.closeAllConnections();
       await listenerClosed;
@@ -252,7 +263,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     return closing;
   };
 
-  return { url, port, config, store, queues, moveTasks, eventBuses, eventMetrics, deliveries, close };
+  return { url, port, config, store, queues, moveTasks, eventBuses, eventMetrics, deliveries, archives, close };
 }
 
 function headerValue(req: http.IncomingMessage, name: string): string | undefined {

@@ -12,6 +12,7 @@ import {
 import { InvalidInputTransformerError, validateInputTransformer } from '../core/input-transformer.js';
 import type { Limits } from '../core/limits.js';
 import { parseQueueArn } from '../core/names.js';
+import { INVALID_SCHEDULE_EXPRESSION, isValidScheduleExpression } from '../core/schedule.js';
 import type {
   EventBusRecord,
   NewTarget,
@@ -22,6 +23,7 @@ import type {
   TargetSettings,
 } from '../store/types.js';
 import { classifyTarget, DEFAULT_BUS, type EventRouter, type RoutableEvent, RoutingPlan } from './event-router.js';
+import { decodeToken, encodeToken, maxLength, pageLimit, required, validation } from './events-validation.js';
 import type { RequestContext } from './sqs-api.js';
 
 /**
@@ -84,27 +86,9 @@ function entrySize(entry: PutEventsEntry): number {
 /** ISO-8601 UTC to the second, as EventBridge writes `time`. */
 const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
-const validation = (message: string) => new AwsError('EventsValidation', message);
 const busNotFound = (name: string) => new AwsError('EventsResourceNotFound', `Event bus ${name} does not exist.`);
 const ruleNotFound = (rule: string, bus: string) =>
   new AwsError('EventsResourceNotFound', `Rule ${rule} does not exist on EventBus ${bus}.`);
-
-function required<T>(value: T | undefined | null, name: string): T {
-  if (value === undefined || value === null || value === '') {
-    throw validation(
-      `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`,
-    );
-  }
-  return value;
-}
-
-function maxLength(value: string | undefined, max: number, name: string): void {
-  if (value !== undefined && value.length > max) {
-    throw validation(
-      `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
-    );
-  }
-}
 
 function checkRuleName(name: string): void {
   if (!RULE_NAME.test(name)) {
@@ -112,24 +96,6 @@ function checkRuleName(name: string): void {
       `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+ and have length at most 64`,
     );
   }
-}
-
-/** `rate(N unit)` or `cron(6 fields)`; the time zone is UTC. */
-export function isValidScheduleExpression(text: string): boolean {
-  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(text);
-  if (rate) {
-    const value = Number(rate[1]);
-    const unit = rate[2] ?? '';
-    if (value < 1) return false;
-    return value === 1 ? !unit.endsWith('s') : unit.endsWith('s');
-  }
-  const cron = /^cron\((.*)\)$/.exec(text);
-  if (!cron) return false;
-  const fields = (cron[1] ?? '').trim().split(/\s+/);
-  if (fields.length !== 6) return false;
-  if (!fields.every((f) => /^[0-9A-Za-z*?,\-/#]+$/.test(f))) return false;
-  // Day-of-month and day-of-week cannot both be given: one of them must be `?`.
-  return fields[2] === '?' || fields[4] === '?';
 }
 
 function validateTags(tags: readonly Tag[]): void {
@@ -152,28 +118,6 @@ function validateTags(tags: readonly Tag[]): void {
 const tagMap = (tags: readonly Tag[] = []): Record<string, string> =>
   Object.fromEntries(tags.map((t) => [t.Key, t.Value]));
 const tagList = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-
-const encodeToken = (name: string) => Buffer.from(JSON.stringify({ after: name })).toString('base64');
-function decodeToken(token: string | undefined): string | undefined {
-  if (token === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { after?: unknown };
-    if (typeof parsed.after === 'string') return parsed.after;
-  } catch {
-    // fall through
-  }
-  throw validation('The NextToken is not valid.');
-}
-
-function pageLimit(limit: number | undefined): number {
-  if (limit === undefined) return 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-    throw validation(
-      `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
-    );
-  }
-  return limit;
-}
 
 export class EventBusService {
   private readonly store: Store;
@@ -361,7 +305,7 @@ export class EventBusService {
     }
     if (schedule !== undefined) {
       maxLength(schedule, 256, 'scheduleExpression');
-      if (!isValidScheduleExpression(schedule)) throw validation('Parameter ScheduleExpression is not valid.');
+      if (!isValidScheduleExpression(schedule)) throw validation(INVALID_SCHEDULE_EXPRESSION);
       if (busName !== DEFAULT_BUS) {
         throw validation('ScheduleExpression is supported only on the default event bus.');
       }

@@ -385,7 +385,7 @@ describe('EventBridge buses, rules and TestEventPattern', () => {
       __type: 'ResourceNotFoundException',
       message: 'Rule nope does not exist on EventBus default.',
     });
-    const unknown = await call('AWSEvents.CreateArchive', {});
+    const unknown = await call('AWSEvents.CreatePartnerEventSource', {});
     assert.equal(unknown.status, 400);
     assert.equal(((await unknown.json()) as { __type: string }).__type, 'UnknownOperationException');
     const badType = await call('AWSEvents.ListRules', { Limit: 'ten' });

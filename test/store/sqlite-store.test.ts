@@ -108,14 +108,19 @@ describe('SqliteStore: migrations', () => {
           .all()
           .map((r) => (r as { name: string }).name);
         assert.deepEqual(tables, [
+          'archived_events',
           'deleted_queues',
+          'event_archives',
           'event_buses',
+          'event_deliveries',
+          'event_replays',
           'event_rules',
           'event_targets',
           'fifo_dedup',
           'messages',
           'move_tasks',
           'queues',
+          'rule_schedules',
           'schema_migrations',
         ]);
       } finally {
