@@ -44,8 +44,12 @@ export function resolveEndpoint(flag: string | undefined, env: NodeJS.ProcessEnv
   return url.href.replace(/\/+$/, '');
 }
 
-/** Credentials and region like the aws CLI's environment variables, with dummies a local server accepts. */
-export function sqsClientFor(endpoint: string, env: NodeJS.ProcessEnv = process.env): SQSClient {
+/**
+ * Client settings like the aws CLI's: credentials and region from its environment variables, dummies a local
+ * server accepts otherwise, and a single attempt, so an unreachable server is reported at once and a request
+ * whose answer was lost (a PutEvents, say) is never sent twice.
+ */
+export function awsClientConfig(endpoint: string, env: NodeJS.ProcessEnv = process.env) {
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   const credentials =
@@ -55,14 +59,17 @@ export function sqsClientFor(endpoint: string, env: NodeJS.ProcessEnv = process.
   // The SDK warns on every run under Node 20 that its future versions will need Node 22: noise for a CLI
   // that supports Node 20.
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return new SQSClient({
+  return {
     endpoint,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     credentials,
-    // An unreachable server is reported at once instead of after the SDK's retries.
     maxAttempts: 1,
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
-  });
+  };
+}
+
+export function sqsClientFor(endpoint: string, env: NodeJS.ProcessEnv = process.env): SQSClient {
+  return new SQSClient(awsClientConfig(endpoint, env));
 }
 
 const NETWORK_REASONS: Record<string, string> = {

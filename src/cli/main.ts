@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { LIMIT_NAMES, type Limits, parseLimitOverrides } from '../core/limits.js';
 import { DEFAULT_CONFIG } from '../server/config.js';
 import { VERSION } from '../version.js';
+import { registerEventsCommand } from './commands/events.js';
 import { registerQueuesCommand } from './commands/queues.js';
 import { registerRedriveCommand } from './commands/redrive.js';
 
@@ -17,7 +18,7 @@ function collect(value: string, previous: string[]): string[] {
 
 export function buildProgram(): Command {
   const program = new Command('switchyard')
-    .description('AWS-compatible event routing server: SQS queues, with EventBridge and CloudWatch to come')
+    .description('AWS-compatible event routing server: SQS queues and EventBridge buses, with CloudWatch to come')
     .version(VERSION)
     .addHelpText('after', "\nRun 'switchyard <command> --help' for a command's flags.");
 
@@ -90,6 +91,7 @@ export function buildProgram(): Command {
 
   registerQueuesCommand(program);
   registerRedriveCommand(program);
+  registerEventsCommand(program);
 
   return program;
 }

@@ -2,7 +2,9 @@
  * EventBridge target InputTransformer: validation and rendering (pure).
  *
  * - InputPathsMap: at most 100 entries; keys `[A-Za-z0-9_-]+` (never the reserved `aws.events.` names); values a
- *   JSONPath subset: `$`, dot notation (alnum, `_`, `-`) and array indices (`$.detail.items[0]`).
+ *   JSONPath subset: `$`, dot notation (alnum, `_`, `-`), array indices (`$.detail.items[0]`) and wildcards
+ *   (`$.detail.items[*].sku`, `$.detail.*`). As in JSONPath, a path with a wildcard selects a list: the values it
+ *   reaches, in document order, as a JSON array (empty when it reaches none).
  * - InputTemplate: `<name>` placeholders naming an InputPathsMap key or a predefined variable.
  *   When the template is a JSON object or array, a placeholder outside a JSON string is replaced by the value as JSON
  *   (strings quoted, numbers/booleans/objects/arrays as is, a path that matches nothing as `null`); inside a JSON
@@ -37,7 +39,7 @@ export const PREDEFINED_VARIABLES = [
 const PREDEFINED = new Set<string>(PREDEFINED_VARIABLES);
 
 const KEY = /^[A-Za-z0-9_-]+$/;
-const PATH = /^\$(\.[A-Za-z0-9_-]+|\[\d+\])*$/;
+const PATH = /^\$(\.[A-Za-z0-9_-]+|\.\*|\[\d+\]|\[\*\])*$/;
 const PLACEHOLDER = /<([A-Za-z0-9_.-]+)>/g;
 
 export class InvalidInputTransformerError extends Error {
@@ -46,30 +48,51 @@ export class InvalidInputTransformerError extends Error {
 
 const isJsonTemplate = (template: string) => /^\s*[{[]/.test(template);
 
-/** The member steps of a validated path: keys and array indices. */
-function pathSteps(path: string): (string | number)[] {
-  const steps: (string | number)[] = [];
-  for (const match of path.slice(1).matchAll(/\.([A-Za-z0-9_-]+)|\[(\d+)\]/g)) {
+/** Whether the path is in the JSONPath subset EventBridge evaluates (see above). */
+export function isValidJsonPath(path: string): boolean {
+  return path.length <= MAX_INPUT_PATH_LENGTH && PATH.test(path);
+}
+
+const WILDCARD = Symbol('wildcard');
+type Step = string | number | typeof WILDCARD;
+
+/** The steps of a validated path: keys, array indices and wildcards. */
+function pathSteps(path: string): Step[] {
+  const steps: Step[] = [];
+  for (const match of path.slice(1).matchAll(/\.([A-Za-z0-9_-]+)|\.\*|\[(\d+)\]|\[\*\]/g)) {
     if (match[1] !== undefined) steps.push(match[1]);
-    else steps.push(Number(match[2]));
+    else if (match[2] !== undefined) steps.push(Number(match[2]));
+    else steps.push(WILDCARD);
   }
   return steps;
 }
 
-/** The value at a validated path, or undefined when it matches nothing. */
+function children(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'object' && value !== null) return Object.values(value);
+  return [];
+}
+
+/**
+ * The value at a validated path, or undefined when it matches nothing. A path with a wildcard gives the array
+ * of every value it reaches.
+ */
 export function valueAtJsonPath(value: unknown, path: string): unknown {
-  let current = value;
-  for (const step of pathSteps(path)) {
-    if (typeof step === 'number') {
-      if (!Array.isArray(current)) return undefined;
-      current = current[step];
-    } else {
-      if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined;
-      if (!Object.hasOwn(current, step)) return undefined;
-      current = (current as Record<string, unknown>)[step];
+  const steps = pathSteps(path);
+  let current: unknown[] = [value];
+  for (const step of steps) {
+    const next: unknown[] = [];
+    for (const item of current) {
+      if (step === WILDCARD) next.push(...children(item));
+      else if (typeof step === 'number') {
+        if (Array.isArray(item) && step < item.length) next.push(item[step]);
+      } else if (typeof item === 'object' && item !== null && !Array.isArray(item) && Object.hasOwn(item, step)) {
+        next.push((item as Record<string, unknown>)[step]);
+      }
     }
+    current = next;
   }
-  return current;
+  return steps.includes(WILDCARD) ? current : current[0];
 }
 
 /**
@@ -144,7 +167,7 @@ export function validateInputTransformer(input: unknown): InputTransformer {
           `InputPathsMap key ${key} is not valid: keys must match [A-Za-z0-9_-]+.`,
         );
       }
-      if (typeof path !== 'string' || path.length > MAX_INPUT_PATH_LENGTH || !PATH.test(path)) {
+      if (typeof path !== 'string' || !isValidJsonPath(path)) {
         throw new InvalidInputTransformerError(
           `InputPathsMap value ${String(path)} for key ${key} is not a valid JSON path: use $, dot notation and array indices, as in $.detail.items[0].`,
         );

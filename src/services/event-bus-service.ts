@@ -9,7 +9,7 @@ import {
   matchesEvent,
   validateEventPattern,
 } from '../core/event-pattern/index.js';
-import { InvalidInputTransformerError, validateInputTransformer } from '../core/input-transformer.js';
+import { InvalidInputTransformerError, isValidJsonPath, validateInputTransformer } from '../core/input-transformer.js';
 import type { Limits } from '../core/limits.js';
 import { parseQueueArn } from '../core/names.js';
 import { INVALID_SCHEDULE_EXPRESSION, isValidScheduleExpression } from '../core/schedule.js';
@@ -40,8 +40,6 @@ export const MAX_PUT_EVENTS_ENTRIES = 10;
 const BUS_NAME = /^[.\-_A-Za-z0-9]{1,256}$/;
 const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
 const TARGET_ID = /^[.\-_A-Za-z0-9]{1,64}$/;
-/** The JSONPath subset served for InputPath: `$` or dot notation. */
-const INPUT_PATH = /^\$(\.[A-Za-z0-9_-]+)*$/;
 const RULE_STATES: readonly RuleState[] = ['ENABLED', 'DISABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS'];
 
 export interface Tag {
@@ -408,9 +406,9 @@ export class EventBusService {
         throw validation(`Target ${id}: Input is not valid JSON text.`);
       }
     }
-    if (target.InputPath !== undefined && !INPUT_PATH.test(target.InputPath)) {
+    if (target.InputPath !== undefined && !isValidJsonPath(target.InputPath)) {
       throw validation(
-        `Target ${id}: InputPath ${target.InputPath} is not supported: use dot notation from the event root, as in $.detail.id.`,
+        `Target ${id}: InputPath ${target.InputPath} is not a valid JSON path: use dot notation from the event root, array indices and * wildcards, as in $.detail.items[0].sku.`,
       );
     }
     if (target.InputTransformer !== undefined) {

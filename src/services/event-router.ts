@@ -8,7 +8,7 @@ import {
 } from '../core/delivery-retry.js';
 import { type CompiledPattern, compileEventPattern, matchesEvent, RuleIndex } from '../core/event-pattern/index.js';
 import { DEDUP_WINDOW_MS, fifoIdentity } from '../core/fifo-rules.js';
-import { renderInputTransformer, type TransformContext } from '../core/input-transformer.js';
+import { renderInputTransformer, type TransformContext, valueAtJsonPath } from '../core/input-transformer.js';
 import { parseQueueArn } from '../core/names.js';
 import { integerAttribute } from '../core/queue-attributes.js';
 import type {
@@ -74,15 +74,6 @@ export function ruleArn(ctx: AccountContext, busName: string, name: string): str
   return `arn:aws:events:${ctx.region}:${ctx.accountId}:rule/${path}`;
 }
 
-function valueAtPath(value: unknown, path: string): unknown {
-  let current = value;
-  for (const key of path.split('.').slice(1)) {
-    if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
-
 /** The body a target gets for an event: its Input, InputTransformer, InputPath, or the whole event. */
 export function targetPayload(
   settings: TargetSettings,
@@ -94,7 +85,7 @@ export function targetPayload(
     return { body: renderInputTransformer(settings.InputTransformer, routed.event, rule) };
   }
   if (settings.InputPath !== undefined) {
-    const value = valueAtPath(routed.event, settings.InputPath);
+    const value = valueAtJsonPath(routed.event, settings.InputPath);
     if (value === undefined) return { error: `InputPath ${settings.InputPath} selects nothing in the event.` };
     return { body: JSON.stringify(value) };
   }

@@ -53,6 +53,10 @@ describe('valueAtJsonPath', () => {
     assert.equal(valueAtJsonPath(event, '$.detail-type'), 'OrderCreated');
     assert.equal(valueAtJsonPath(event, '$.detail.items[1].sku'), 'b');
     assert.equal(valueAtJsonPath(event, '$.detail.items[5]'), undefined);
+    assert.deepEqual(valueAtJsonPath(event, '$.detail.items[*].sku'), ['a', 'b']);
+    assert.deepEqual(valueAtJsonPath(event, '$.detail.items.*.sku'), ['a', 'b']);
+    assert.deepEqual(valueAtJsonPath(event, '$.detail.nothing[*]'), []);
+    assert.deepEqual(valueAtJsonPath({ a: { x: 1, y: [2] } }, '$.a.*'), [1, [2]]);
     assert.equal(valueAtJsonPath(event, '$.detail.orderId.x'), undefined);
     assert.equal(valueAtJsonPath(event, '$.detail.items.sku'), undefined);
   });
@@ -177,7 +181,8 @@ describe('validation', () => {
       '$..detail',
       "$['detail']",
       '$.detail[a]',
-      '$.detail.*',
+      '$.detail[*',
+      '$.detail.**',
       `$.${'a'.repeat(300)}`,
     ]) {
       invalid({ InputPathsMap: { a: bad }, InputTemplate: '"x"' }, /not a valid JSON path/);
@@ -188,5 +193,15 @@ describe('validation', () => {
   test('a JSON template must stay JSON and cannot use a placeholder as a key', () => {
     invalid({ InputPathsMap: { a: '$.detail' }, InputTemplate: '{"x": <a>' }, /not valid JSON/);
     invalid({ InputPathsMap: { a: '$.detail' }, InputTemplate: '{<a>: 1}' }, /not valid JSON/);
+  });
+});
+
+describe('wildcard paths', () => {
+  test('a wildcard path renders as the JSON array of what it reaches', () => {
+    assert.equal(
+      render({ skus: '$.detail.items[*].sku' }, '{"skus": <skus>, "first": "<skus>"}'),
+      '{"skus": ["a","b"], "first": "[a,b]"}',
+    );
+    assert.equal(render({ none: '$.detail.nothing[*]' }, '{"none": <none>}'), '{"none": []}');
   });
 });

@@ -2,7 +2,6 @@
 // XML errors, then end to end with Debian's AWS CLI 2.9 (/usr/bin/aws), which speaks Query.
 // Wire facts: /work/shared/notes/sqs-protocol-and-peers.md §1.2 and sqs-query-model-dump.txt.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
@@ -10,6 +9,7 @@ import { md5OfMessageAttributes } from '../../src/core/md5.js';
 import { SQS_QUERY_ACTIONS } from '../../src/protocol/aws-query.js';
 import { SQS_ACTIONS } from '../../src/protocol/sqs-actions.js';
 import { ACCOUNT } from '../helpers/account.js';
+import { AWS_CLI, awsCliJson, runAwsCli } from '../helpers/aws-cli.js';
 import { testServerForFile } from '../helpers/server.js';
 import { uniq } from '../helpers/sqs.js';
 
@@ -752,51 +752,9 @@ describe('Query protocol over raw HTTP', () => {
 
 // ---- Debian's AWS CLI 2.9 (Query protocol) ---------------------------------------------------------
 
-const AWS_CLI = '/usr/bin/aws';
 const haveCli = existsSync(AWS_CLI);
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cliEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_')) env[key] = value;
-  return {
-    ...env,
-    AWS_ACCESS_KEY_ID: 'AKIDCLITEST',
-    AWS_SECRET_ACCESS_KEY: 'cli-secret',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_PAGER: '',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
-
-function aws(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(AWS_CLI, ['--endpoint-url', t.server.url, '--output', 'json', 'sqs', ...args], {
-      env: cliEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Runs the CLI, expects success, and parses its JSON output (`{}` when it printed nothing). */
-async function awsJson(...args: string[]): Promise<Record<string, unknown>> {
-  const r = await aws(...args);
-  assert.equal(r.code, 0, `aws sqs ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout.trim() === '' ? {} : (JSON.parse(r.stdout) as Record<string, unknown>);
-}
+const aws = (...args: string[]) => runAwsCli(t.server.url, ['sqs', ...args]);
+const awsJson = (...args: string[]) => awsCliJson(t.server.url, ['sqs', ...args]);
 
 interface CliMessage {
   MessageId: string;
