@@ -210,8 +210,11 @@ export async function killAllServers(): Promise<void> {
 export interface ServerProcesses {
   /** A new data directory (named `<prefix>…`), deleted after the file's tests. */
   dataDir(prefix: string): string;
-  /** Starts a server process on `dataDir` (durability full unless given); its client is destroyed after the tests. */
-  serve(dataDir: string, durability?: 'full' | 'relaxed'): Promise<ServerProcess>;
+  /**
+   * Starts a server process on `dataDir` (durability full unless given, with extra `serve` arguments); its client
+   * is destroyed after the tests.
+   */
+  serve(dataDir: string, durability?: 'full' | 'relaxed', args?: string[]): Promise<ServerProcess>;
   /** Destroys `client` after the tests; returns it. */
   track(client: SQSClient): SQSClient;
 }
@@ -234,8 +237,8 @@ export function serverProcesses(): ServerProcesses {
       dirs.push(dir);
       return dir;
     },
-    async serve(dataDir, durability = 'full') {
-      const p = await spawnServer({ dataDir, durability });
+    async serve(dataDir, durability = 'full', args = []) {
+      const p = await spawnServer({ dataDir, durability, args });
       clients.push(p.sqs);
       return p;
     },
