@@ -91,6 +91,13 @@ test('property: for random rules over a small vocabulary, the index equals rule-
     value.map((v) => [{ prefix: v.slice(0, 1) }]),
     value.map((v) => [{ 'anything-but': v }]),
     fc.boolean().map((b) => [{ exists: b }]),
+    fc.array(
+      fc.oneof(
+        value,
+        value.map((v) => ({ prefix: v.slice(0, 2) })),
+      ),
+      { minLength: 1, maxLength: 3 },
+    ),
     fc.constant([{ numeric: ['>', 1] }]),
   );
   const field = fc.constantFrom('source', 'kind', 'region');
@@ -106,4 +113,19 @@ test('property: for random rules over a small vocabulary, the index equals rule-
     }),
     { numRuns: 400 },
   );
+});
+
+test('rules that only share a source are told apart by a prefix, and still match exactly as alone', () => {
+  const entries = Array.from({ length: 2000 }, (_, i) => ({
+    key: i,
+    pattern: compileEventPattern(
+      JSON.stringify({ source: ['shop.orders'], detail: { sku: [{ prefix: `SKU-${i}-` }, 'GIFT'] } }),
+    ),
+  }));
+  entries.push({ key: -1, pattern: compileEventPattern('{"detail":{"sku":[{"prefix":""}]}}') });
+  const index = new RuleIndex(entries);
+  const event = (sku: string) => JSON.stringify({ source: 'shop.orders', detail: { sku } });
+  assert.deepEqual(index.match(event('SKU-17-blue')), [17, -1]);
+  assert.deepEqual(index.match(event('SKU-1')), [-1]);
+  assert.deepEqual(index.match(event('GIFT')).length, 2001);
 });

@@ -6,17 +6,19 @@ import { indexEventText, matchesSubRule, type PathFilter, pathFilter } from './m
  * The rules of one bus, compiled together so that matching an event costs about the same with ten
  * rules as with ten thousand. Each event is read once (over the union of the paths every rule looks
  * at), and only the sub-rules it could satisfy are tried: every sub-rule with a field that accepts
- * nothing but exact strings is filed under one such (path, string) pair, and an event reaches it only
- * if it has that string at that path. Sub-rules without such a field are tried for every event.
+ * nothing but exact strings and string prefixes is filed under that field's path and values, and an
+ * event reaches it only if it has, at that path, one of those strings or a string with one of those
+ * prefixes (looked up once per prefix length in use). Sub-rules without such a field are tried for
+ * every event.
  *
- * The pair chosen for a sub-rule is its rarest one across the whole bus, so a `source` every rule shares
+ * The field chosen for a sub-rule is its rarest one across the whole bus, so a `source` every rule shares
  * does not send every event to every rule when a more telling field (a marketplace, a detail-type) exists.
  */
 export class RuleIndex<K> {
   private readonly keys: readonly K[];
   private readonly subRules: { owner: number; rule: SubRule }[] = [];
-  /** path → exact string → sub-rule numbers. */
-  private readonly byValue = new Map<string, Map<string, number[]>>();
+  /** path → exact strings and prefixes → sub-rule numbers. */
+  private readonly byPath = new Map<string, PathEntries>();
   /** Sub-rules every event must be tried against. */
   private readonly unindexed: number[] = [];
   private readonly paths: PathFilter;
@@ -33,14 +35,14 @@ export class RuleIndex<K> {
     this.paths = pathFilter(all);
 
     const usage = new Map<string, number>();
-    const candidates = this.subRules.map(({ rule }) => exactStringFields(rule));
+    const candidates = this.subRules.map(({ rule }) => indexableFields(rule));
     for (const fields of candidates) {
       for (const { path, values } of fields) {
         for (const value of values) usage.set(pairKey(path, value), (usage.get(pairKey(path, value)) ?? 0) + 1);
       }
     }
     candidates.forEach((fields, id) => {
-      let best: { path: string; values: readonly string[] } | undefined;
+      let best: IndexableField | undefined;
       let bestCost = Number.POSITIVE_INFINITY;
       for (const field of fields) {
         // An event reaches the sub-rule through any of the field's values, so the cost is their sum.
@@ -54,17 +56,22 @@ export class RuleIndex<K> {
         this.unindexed.push(id);
         return;
       }
-      let values = this.byValue.get(best.path);
-      if (!values) {
-        values = new Map();
-        this.byValue.set(best.path, values);
+      let entries = this.byPath.get(best.path);
+      if (!entries) {
+        entries = { exact: new Map(), prefixes: new Map(), prefixLengths: [] };
+        this.byPath.set(best.path, entries);
       }
       for (const value of new Set(best.values)) {
-        const ids = values.get(value);
+        const map = value.startsWith('p:') ? entries.prefixes : entries.exact;
+        const text = value.slice(2);
+        const ids = map.get(text);
         if (ids) ids.push(id);
-        else values.set(value, [id]);
+        else map.set(text, [id]);
       }
     });
+    for (const entries of this.byPath.values()) {
+      entries.prefixLengths = [...new Set([...entries.prefixes.keys()].map((p) => p.length))].sort((a, b) => a - b);
+    }
   }
 
   get size(): number {
@@ -86,12 +93,17 @@ export class RuleIndex<K> {
       const entry = this.subRules[id];
       if (entry && !matched.has(entry.owner) && matchesSubRule(entry.rule, index)) matched.add(entry.owner);
     };
-    for (const [path, values] of this.byValue) {
+    for (const [path, entries] of this.byPath) {
       const leaves = index.get(path);
       if (!leaves) continue;
       for (const leaf of leaves) {
-        if (typeof leaf.value !== 'string') continue;
-        for (const id of values.get(leaf.value) ?? []) attempt(id);
+        const value = leaf.value;
+        if (typeof value !== 'string') continue;
+        for (const id of entries.exact.get(value) ?? []) attempt(id);
+        for (const length of entries.prefixLengths) {
+          if (length > value.length) break;
+          for (const id of entries.prefixes.get(value.slice(0, length)) ?? []) attempt(id);
+        }
       }
     }
     for (const id of this.unindexed) attempt(id);
@@ -99,15 +111,32 @@ export class RuleIndex<K> {
   }
 }
 
+interface PathEntries {
+  exact: Map<string, number[]>;
+  prefixes: Map<string, number[]>;
+  /** The lengths of the prefixes filed here, ascending: an event string is looked up once per length. */
+  prefixLengths: number[];
+}
+
+/** A field that accepts only exact strings and prefixes; values are matcher keys (`s:text`, `p:text`). */
+interface IndexableField {
+  path: string;
+  values: readonly string[];
+}
+
 const pairKey = (path: string, value: string) => `${path}\u0000${value}`;
 
-/** The fields of a sub-rule that accept exact strings only (matcher keys `s:`; IP strings are `ip:`). */
-function exactStringFields(rule: SubRule): { path: string; values: readonly string[] }[] {
-  const fields: { path: string; values: string[] }[] = [];
+/**
+ * The fields of a sub-rule that accept exact strings and string prefixes only (matcher keys `s:` and `p:`;
+ * IP strings are `ip:`, and case-insensitive prefixes `pi:`, so neither is filed).
+ */
+function indexableFields(rule: SubRule): IndexableField[] {
+  const fields: IndexableField[] = [];
   for (const field of rule) {
     if (field.matchers.length === 0) continue;
-    if (!field.matchers.every((m) => m.absence !== true && m.key.startsWith('s:'))) continue;
-    fields.push({ path: field.path, values: field.matchers.map((m) => m.key.slice(2)) });
+    const keys = field.matchers.map((m) => (m.absence === true ? '' : m.key));
+    if (!keys.every((key) => key.startsWith('s:') || key.startsWith('p:'))) continue;
+    fields.push({ path: field.path, values: keys });
   }
   return fields;
 }
