@@ -642,6 +642,32 @@ describe('properties', () => {
     );
   });
 
+  test('anything-but of a value, of a list holding it, or of its prefix never matches an event with that value', () => {
+    const value = fc.oneof(fc.string({ maxLength: 8 }), fc.integer({ min: -1e6, max: 1e6 }));
+    fc.assert(
+      fc.property(
+        fc.dictionary(key, value, { minKeys: 1, maxKeys: 5 }),
+        fc.nat(),
+        fc.array(value),
+        (event, pick, others) => {
+          const entries = Object.entries(event);
+          const [field, own] = entries[pick % entries.length] as [string, string | number];
+          const excluded =
+            typeof own === 'string'
+              ? others.filter((o) => typeof o === 'string')
+              : others.filter((o) => typeof o === 'number');
+          const patterns: unknown[] = [{ 'anything-but': own }, { 'anything-but': [...excluded, own] }];
+          if (typeof own === 'string' && own.length > 0)
+            patterns.push({ 'anything-but': { prefix: own.slice(0, 1 + (pick % own.length)) } });
+          for (const condition of patterns) {
+            const pattern = compileEventPattern(JSON.stringify({ [field]: [condition] }));
+            assert.equal(matchesEvent(pattern, JSON.stringify(event)), false, JSON.stringify(condition));
+          }
+        },
+      ),
+    );
+  });
+
   test('any leaf of a nested event, arrays included, matches a pattern naming its path and value', () => {
     const leafValue = fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.boolean(), fc.constant(null));
     const shortKey = fc.constantFrom('a', 'b', 'c');
