@@ -8,12 +8,18 @@ import type { MessageAttributes } from '../../src/core/message.js';
 import type { ClaimDecision } from '../../src/core/receive-rules.js';
 import type {
   ClaimRequest,
+  DeliveryRecord,
+  NewArchive,
+  NewDelivery,
   NewEventBus,
   NewMessage,
   NewQueue,
+  NewReplay,
   NewRule,
   NewTarget,
   QueueRecord,
+  RoutedWrite,
+  RuleSchedule,
   Store,
   StoredMessage,
 } from '../../src/store/types.js';
@@ -46,6 +52,38 @@ const newToken = () => {
   tokenCounter += 1;
   return `token${String(tokenCounter).padStart(19, '0')}`;
 };
+
+const DAY_MS = 86_400_000;
+
+let deliveryCounter = 0;
+/** A delivery; its `targetId` (d1, d2, ...) tells deliveries apart in assertions. */
+function newDelivery(overrides: Partial<NewDelivery> = {}): NewDelivery {
+  deliveryCounter += 1;
+  return {
+    accountId: ACCOUNT,
+    region: 'us-east-1',
+    ruleArn: `arn:aws:events:us-east-1:${ACCOUNT}:rule/b/r`,
+    targetId: `d${deliveryCounter}`,
+    targetArn: `arn:aws:events:us-east-1:${ACCOUNT}:api-destination/dest/1`,
+    kind: 'http',
+    payload: `{"n":${deliveryCounter}}`,
+    event: `{"id":"e${deliveryCounter}"}`,
+    settings: { maxRetryAttempts: 185, maxEventAgeSeconds: 86_400 },
+    firstAt: T0,
+    nextAt: T0,
+    ...overrides,
+  };
+}
+
+/** The fields of a delivery record that come from its `NewDelivery`. */
+function deliveryInput(record: DeliveryRecord): NewDelivery {
+  const { id: _id, attempts: _attempts, errorCode: _code, errorMessage: _message, ...input } = record;
+  return input;
+}
+
+function newArchive(name: string, overrides: Partial<NewArchive> = {}): NewArchive {
+  return { accountId: ACCOUNT, name, busName: 'b', retentionDays: 0, now: T0, ...overrides };
+}
 
 function claimRequest(queueId: number, overrides: Partial<ClaimRequest> = {}): ClaimRequest {
   return {
@@ -1318,6 +1356,911 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
           );
           assert.equal((await store.counts(a.id, T0)).visible, 0);
           assert.equal((await store.counts(b.id, T0)).visible, 0);
+        }));
+    });
+
+    // ---- event routing: the outbox, archives, replays and rule schedules ----------------------------
+
+    /** Creates the bus if needed and an archive on it; returns the archive's id. */
+    async function makeArchive(store: Store, archiveName: string, overrides: Partial<NewArchive> = {}) {
+      const input = newArchive(archiveName, overrides);
+      await store.createEventBus({ accountId: input.accountId, name: input.busName, tags: {}, now: T0 });
+      assert.equal(await store.createArchive(input), 'created');
+      const archive = await store.getArchive(input.accountId, archiveName);
+      assert.ok(archive);
+      return archive.id;
+    }
+
+    async function makeReplay(store: Store, replayName: string, overrides: Partial<NewReplay> = {}) {
+      const accountId = overrides.accountId ?? ACCOUNT;
+      const archiveName = overrides.archiveName ?? 'arc';
+      const archiveId =
+        (await store.getArchive(accountId, archiveName))?.id ?? (await makeArchive(store, archiveName, { accountId }));
+      const input: NewReplay = {
+        accountId,
+        name: replayName,
+        archiveName,
+        archiveId,
+        busName: 'b',
+        startTime: T0,
+        endTime: T0 + 3_600_000,
+        ruleNames: [],
+        now: T0,
+        ...overrides,
+      };
+      assert.equal(await store.createReplay(input), 'created');
+      const replay = await store.getReplay(accountId, replayName);
+      assert.ok(replay);
+      return replay;
+    }
+
+    /** Stores one delivery and returns it with its id: claimed once, leased only until its own `nextAt`. */
+    async function makeDelivery(store: Store, delivery: NewDelivery): Promise<DeliveryRecord> {
+      await store.routeEvents({ batches: [], deliveries: [delivery] });
+      const [record] = await store.claimDueDeliveries(Number.MAX_SAFE_INTEGER, 1000, delivery.nextAt);
+      assert.equal(record?.targetId, delivery.targetId);
+      assert.ok(record);
+      return record;
+    }
+
+    async function addScheduledRule(store: Store, busName: string, ruleName: string, overrides: Partial<NewRule> = {}) {
+      await store.createEventBus({ accountId: ACCOUNT, name: busName, tags: {}, now: T0 });
+      const result = await store.putRule({
+        accountId: ACCOUNT,
+        busName,
+        name: ruleName,
+        scheduleExpression: 'rate(5 minutes)',
+        state: 'ENABLED',
+        tags: {},
+        now: T0,
+        ...overrides,
+      });
+      assert.equal(result.outcome, 'created');
+    }
+
+    const scheduleWrite = (busName: string, ruleName: string, state: RuleSchedule): RoutedWrite => ({
+      batches: [],
+      schedule: { accountId: ACCOUNT, busName, ruleName, state },
+    });
+
+    const allArchived = (store: Store, archiveId: number) =>
+      store.archivedEvents(archiveId, { fromTime: 0, toTime: Number.MAX_SAFE_INTEGER, limit: 1000 });
+
+    describe('event routing: routeEvents', () => {
+      test('writes messages, deliveries, archive copies and the step bookkeeping in one call', () =>
+        withStore(async (store) => {
+          const std = await makeQueue(store, 'std');
+          const fifo = await makeQueue(store, 'f.fifo');
+          const archiveId = await makeArchive(store, 'arc');
+          const replay = await makeReplay(store, 'rp', { archiveName: 'arc' });
+          await addScheduledRule(store, 'b', 'every5');
+          const old = await makeDelivery(store, newDelivery({ nextAt: T0 }));
+
+          const d1 = newDelivery({ nextAt: T0 + 5 });
+          const d2 = newDelivery({
+            kind: 'bus',
+            targetArn: `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/other`,
+            settings: {
+              maxRetryAttempts: 3,
+              maxEventAgeSeconds: 60,
+              deadLetterArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:dlq`,
+              headers: { 'x-h': 'v' },
+              query: { q: '1' },
+              hops: 2,
+            },
+            firstAt: T0 - 100,
+            nextAt: T0 + 6,
+          });
+          const schedule: RuleSchedule = { expression: 'rate(5 minutes)', anchor: T0, nextFireAt: T0 + 300_000 };
+          const results = await store.routeEvents({
+            batches: [
+              { queueId: std.id, messages: [newMessage({ body: 's1' }), newMessage({ body: 's2' })] },
+              {
+                queueId: fifo.id,
+                messages: [newMessage({ body: 'f1', groupId: 'g', fifo: { dedupKey: 'k', dedupExpiresAt: T0 + 1 } })],
+              },
+            ],
+            deliveries: [d1, d2],
+            archived: [{ archiveId, time: T0 + 1, event: '{"a":1}' }],
+            completeDelivery: old.id,
+            replayProgress: { id: replay.id, after: { time: T0 + 1, seq: 7 }, lastReplayedTime: T0 + 2 },
+            schedule: { accountId: ACCOUNT, busName: 'b', ruleName: 'every5', state: schedule },
+          });
+
+          assert.equal(results.length, 2);
+          assert.deepEqual(
+            results[0]?.map((r) => r.duplicate),
+            [false, false],
+          );
+          assert.equal(results[1]?.[0]?.duplicate, false);
+          assert.equal(typeof results[1]?.[0]?.sequence, 'number');
+          assert.deepEqual(
+            (await claimAll(store, std.id, T0)).messages.map((m) => m.body),
+            ['s1', 's2'],
+          );
+          assert.equal((await store.counts(fifo.id, T0)).visible, 1);
+
+          assert.equal(await store.countDeliveries(), 2, 'the completed delivery is gone, the two new ones are there');
+          const claimed = await store.claimDueDeliveries(T0 + 10, 10, T0 + 60_000);
+          assert.deepEqual(
+            claimed.map((d) => d.targetId),
+            [d1.targetId, d2.targetId],
+          );
+          assert.ok(!claimed.some((d) => d.id === old.id));
+          const stored2 = claimed[1];
+          assert.ok(stored2);
+          assert.deepEqual(deliveryInput(stored2), d2);
+          assert.equal(stored2.attempts, 0);
+          assert.equal(stored2.errorCode, undefined);
+          assert.equal(stored2.errorMessage, undefined);
+
+          const archived = await allArchived(store, archiveId);
+          assert.equal(archived.length, 1);
+          assert.equal(archived[0]?.time, T0 + 1);
+          assert.equal(archived[0]?.event, '{"a":1}');
+          assert.equal((await store.getArchive(ACCOUNT, 'arc'))?.eventCount, 1);
+
+          const progressed = await store.getReplay(ACCOUNT, 'rp');
+          assert.equal(progressed?.state, 'RUNNING');
+          assert.deepEqual(progressed?.after, { time: T0 + 1, seq: 7 });
+          assert.equal(progressed?.lastReplayedTime, T0 + 2);
+
+          const scheduled = await store.scheduledRules();
+          assert.deepEqual(
+            scheduled.map((s) => [s.rule.name, s.schedule]),
+            [['every5', schedule]],
+          );
+        }));
+
+      test('a batch whose queue is gone yields no results; the rest still commits', () =>
+        withStore(async (store) => {
+          const gone = await makeQueue(store, 'gone');
+          const live = await makeQueue(store, 'live');
+          await store.deleteQueue(gone.id, T0);
+          const archiveId = await makeArchive(store, 'arc');
+          const results = await store.routeEvents({
+            batches: [
+              { queueId: gone.id, messages: [newMessage({ body: 'lost' })] },
+              { queueId: live.id, messages: [newMessage({ body: 'kept' })] },
+            ],
+            deliveries: [newDelivery()],
+            archived: [{ archiveId, time: T0, event: '{}' }],
+          });
+          assert.equal(results.length, 2);
+          assert.deepEqual(results[0], []);
+          assert.equal(results[1]?.length, 1);
+          assert.deepEqual(
+            (await claimAll(store, live.id, T0)).messages.map((m) => m.body),
+            ['kept'],
+          );
+          assert.equal((await store.counts(gone.id, T0)).visible, 0);
+          assert.equal(await store.countDeliveries(), 1);
+          assert.equal((await allArchived(store, archiveId)).length, 1);
+        }));
+
+      test('a FIFO duplicate is not an error: it comes back as a duplicate and the rest commits', () =>
+        withStore(async (store) => {
+          const fifo = await makeQueue(store, 'f.fifo');
+          const message = (body: string) =>
+            newMessage({ body, groupId: 'g', fifo: { dedupKey: 'same', dedupExpiresAt: T0 + 300_000 } });
+          const results = await store.routeEvents({
+            batches: [{ queueId: fifo.id, messages: [message('first'), message('second')] }],
+            deliveries: [newDelivery()],
+          });
+          const [first, second] = results[0] ?? [];
+          assert.equal(first?.duplicate, false);
+          assert.equal(second?.duplicate, true);
+          assert.equal(second?.messageId, first?.messageId);
+          assert.equal((await store.counts(fifo.id, T0)).visible, 1);
+          assert.equal(await store.countDeliveries(), 1);
+        }));
+
+      test('is all or none: a write that fails part-way stores nothing', () =>
+        withStore(async (store) => {
+          const a = await makeQueue(store, 'a');
+          const b = await makeQueue(store, 'b');
+          const archiveId = await makeArchive(store, 'arc');
+          const replay = await makeReplay(store, 'rp', { archiveName: 'arc' });
+          await addScheduledRule(store, 'b', 'every5');
+          const old = await makeDelivery(store, newDelivery({ nextAt: T0 }));
+
+          const write = (): RoutedWrite => ({
+            batches: [
+              { queueId: a.id, messages: [newMessage()] },
+              { queueId: b.id, messages: [newMessage()] },
+            ],
+            deliveries: [newDelivery()],
+            archived: [{ archiveId, time: T0, event: '{"x":1}' }],
+            completeDelivery: old.id,
+            replayProgress: { id: replay.id, after: { time: T0, seq: 1 }, lastReplayedTime: T0 },
+            schedule: {
+              accountId: ACCOUNT,
+              busName: 'b',
+              ruleName: 'every5',
+              state: { expression: 'rate(5 minutes)', anchor: T0, nextFireAt: T0 + 1 },
+            },
+          });
+          // No valid input makes routeEvents fail, so each case breaks one part with a value its column
+          // refuses (NOT NULL), as the appendToQueues test does: first the last message, then the schedule.
+          const broken: [string, RoutedWrite][] = [];
+          const badMessage = write();
+          const lastBatch = badMessage.batches[1];
+          assert.ok(lastBatch);
+          lastBatch.messages.push({ ...newMessage(), body: null as unknown as string });
+          broken.push(['a message', badMessage]);
+          const badSchedule = write();
+          assert.ok(badSchedule.schedule);
+          badSchedule.schedule.state.expression = null as unknown as string;
+          broken.push(['the schedule', badSchedule]);
+
+          for (const [what, bad] of broken) {
+            await assert.rejects(store.routeEvents(bad), `routeEvents rejects when ${what} cannot be stored`);
+            assert.equal((await store.counts(a.id, T0)).visible, 0, `${what}: no message in a`);
+            assert.equal((await store.counts(b.id, T0)).visible, 0, `${what}: no message in b`);
+            assert.equal(await store.countDeliveries(), 1, `${what}: no new delivery, the old one not completed`);
+            assert.equal(await store.nextDeliveryAt(), T0, `${what}: the old delivery is untouched`);
+            assert.deepEqual(await allArchived(store, archiveId), [], `${what}: nothing archived`);
+            const after = await store.getReplay(ACCOUNT, 'rp');
+            assert.equal(after?.state, 'STARTING', `${what}: replay progress not recorded`);
+            assert.equal(after?.after, undefined);
+            assert.equal(after?.lastReplayedTime, undefined);
+            const scheduled = await store.scheduledRules();
+            assert.equal(scheduled.length, 1);
+            assert.equal(scheduled[0]?.schedule, undefined, `${what}: no schedule stored`);
+          }
+
+          // The store is still usable, and the same write without the fault commits in full.
+          await store.routeEvents(write());
+          assert.equal((await store.counts(a.id, T0)).visible, 1);
+          assert.equal((await store.counts(b.id, T0)).visible, 1);
+          assert.equal(await store.countDeliveries(), 1);
+          assert.notEqual((await store.claimDueDeliveries(T0, 10, T0 + 1))[0]?.id, old.id);
+          assert.equal((await allArchived(store, archiveId)).length, 1);
+          assert.equal((await store.getReplay(ACCOUNT, 'rp'))?.state, 'RUNNING');
+          assert.equal((await store.scheduledRules())[0]?.schedule?.nextFireAt, T0 + 1);
+        }));
+
+      test('replay progress: STARTING becomes RUNNING, other states stay, lastReplayedTime kept when not given', () =>
+        withStore(async (store) => {
+          const replay = await makeReplay(store, 'rp');
+          await store.routeEvents({
+            batches: [],
+            replayProgress: { id: replay.id, after: { time: T0 + 5, seq: 3 }, lastReplayedTime: T0 + 5 },
+          });
+          let got = await store.getReplay(ACCOUNT, 'rp');
+          assert.equal(got?.state, 'RUNNING');
+          assert.deepEqual(got?.after, { time: T0 + 5, seq: 3 });
+          assert.equal(got?.lastReplayedTime, T0 + 5);
+
+          await store.routeEvents({ batches: [], replayProgress: { id: replay.id, after: { time: T0 + 6, seq: 4 } } });
+          got = await store.getReplay(ACCOUNT, 'rp');
+          assert.equal(got?.state, 'RUNNING');
+          assert.deepEqual(got?.after, { time: T0 + 6, seq: 4 });
+          assert.equal(got?.lastReplayedTime, T0 + 5);
+
+          await store.setReplayState(ACCOUNT, 'rp', { state: 'CANCELLING' });
+          await store.routeEvents({
+            batches: [],
+            replayProgress: { id: replay.id, after: { time: T0 + 7, seq: 5 }, lastReplayedTime: T0 + 7 },
+          });
+          got = await store.getReplay(ACCOUNT, 'rp');
+          assert.equal(got?.state, 'CANCELLING', 'progress does not undo a cancellation');
+          assert.deepEqual(got?.after, { time: T0 + 7, seq: 5 });
+          assert.equal(got?.lastReplayedTime, T0 + 7);
+        }));
+    });
+
+    describe('event routing: delivery outbox', () => {
+      test('an empty outbox: no next delivery, nothing to claim', () =>
+        withStore(async (store) => {
+          assert.equal(await store.nextDeliveryAt(), undefined);
+          assert.equal(await store.countDeliveries(), 0);
+          assert.deepEqual(await store.claimDueDeliveries(T0, 10, T0 + 1000), []);
+        }));
+
+      test('claimDueDeliveries: due ones oldest first up to the limit, hidden until leaseUntil', () =>
+        withStore(async (store) => {
+          const a = newDelivery({ nextAt: T0 + 30 });
+          const b = newDelivery({ nextAt: T0 + 10 });
+          const c = newDelivery({ nextAt: T0 + 20 });
+          const later = newDelivery({ nextAt: T0 + 100 });
+          await store.routeEvents({ batches: [], deliveries: [a, b, c, later] });
+          assert.equal(await store.countDeliveries(), 4);
+          assert.equal(await store.nextDeliveryAt(), T0 + 10);
+          const ids = (ds: DeliveryRecord[]) => ds.map((d) => d.targetId);
+
+          assert.deepEqual(ids(await store.claimDueDeliveries(T0 + 9, 10, T0 + 1000)), [], 'nothing due yet');
+          assert.deepEqual(ids(await store.claimDueDeliveries(T0 + 50, 2, T0 + 1000)), [b.targetId, c.targetId]);
+          assert.deepEqual(
+            ids(await store.claimDueDeliveries(T0 + 50, 10, T0 + 2000)),
+            [a.targetId],
+            'leased ones are hidden, later is not due',
+          );
+          assert.deepEqual(ids(await store.claimDueDeliveries(T0 + 50, 10, T0 + 2000)), []);
+          assert.deepEqual(ids(await store.claimDueDeliveries(T0 + 999, 10, T0 + 5000)), [later.targetId]);
+          assert.deepEqual(
+            ids(await store.claimDueDeliveries(T0 + 1000, 10, T0 + 9000)).sort(),
+            [b.targetId, c.targetId].sort(),
+            'back at leaseUntil',
+          );
+          assert.deepEqual(ids(await store.claimDueDeliveries(T0 + 2000, 10, T0 + 9000)), [a.targetId]);
+          assert.equal(await store.countDeliveries(), 4, 'claiming deletes nothing');
+        }));
+
+      test('retryDelivery records the attempt and when to try again; completing removes it', () =>
+        withStore(async (store) => {
+          const input = newDelivery({ nextAt: T0 });
+          const other = newDelivery({ nextAt: T0 + 50_000 });
+          await store.routeEvents({ batches: [], deliveries: [input, other] });
+          const [first] = await store.claimDueDeliveries(T0, 10, T0 + 60_000);
+          assert.equal(first?.targetId, input.targetId);
+          assert.ok(first);
+          assert.equal(first.attempts, 0);
+
+          await store.retryDelivery(first.id, {
+            attempts: 1,
+            nextAt: T0 + 5000,
+            errorCode: 'SDK_CLIENT_ERROR',
+            errorMessage: 'connection refused',
+          });
+          assert.equal(await store.nextDeliveryAt(), T0 + 5000, 'the retry time replaces the lease');
+          assert.deepEqual(await store.claimDueDeliveries(T0 + 4999, 10, T0 + 60_000), []);
+          const [again] = await store.claimDueDeliveries(T0 + 5000, 10, T0 + 60_000);
+          assert.ok(again);
+          assert.equal(again.id, first.id);
+          assert.equal(again.attempts, 1);
+          assert.equal(again.nextAt, T0 + 5000);
+          assert.equal(again.errorCode, 'SDK_CLIENT_ERROR');
+          assert.equal(again.errorMessage, 'connection refused');
+          assert.deepEqual({ ...deliveryInput(again), nextAt: T0 }, input, 'the rest is unchanged');
+
+          await store.retryDelivery(again.id, {
+            attempts: 2,
+            nextAt: T0 + 9000,
+            errorCode: 'HTTP_503',
+            errorMessage: 'x',
+          });
+          const [third] = await store.claimDueDeliveries(T0 + 9000, 10, T0 + 60_000);
+          assert.equal(third?.attempts, 2);
+          assert.equal(third?.errorCode, 'HTTP_503');
+
+          await store.routeEvents({ batches: [], completeDelivery: first.id });
+          assert.equal(await store.countDeliveries(), 1);
+          assert.equal(await store.nextDeliveryAt(), T0 + 50_000);
+          await store.routeEvents({ batches: [], completeDelivery: first.id });
+          assert.equal(await store.countDeliveries(), 1, 'completing twice is harmless');
+        }));
+    });
+
+    describe('event routing: archives', () => {
+      test('createArchive creates once per account; getArchive reports it', () =>
+        withStore(async (store) => {
+          await store.createEventBus({ accountId: ACCOUNT, name: 'b', tags: {}, now: T0 });
+          const input = newArchive('arc', { description: 'd', eventPattern: '{"source":["s"]}', retentionDays: 7 });
+          assert.equal(await store.createArchive({ ...input, now: T0 + 5 }), 'created');
+          assert.equal(
+            await store.createArchive(newArchive('arc', { description: 'other', retentionDays: 1, now: T0 + 9 })),
+            'exists',
+          );
+          const got = await store.getArchive(ACCOUNT, 'arc');
+          assert.ok(got);
+          assert.equal(typeof got.id, 'number');
+          assert.equal(got.accountId, ACCOUNT);
+          assert.equal(got.name, 'arc');
+          assert.equal(got.busName, 'b');
+          assert.equal(got.description, 'd');
+          assert.equal(got.eventPattern, '{"source":["s"]}');
+          assert.equal(got.retentionDays, 7);
+          assert.equal(got.createdAt, T0 + 5);
+          assert.equal(got.state, 'ENABLED');
+          assert.equal(got.eventCount, 0);
+          assert.equal(got.sizeBytes, 0);
+
+          const bare = await makeArchive(store, 'bare');
+          const bareGot = await store.getArchive(ACCOUNT, 'bare');
+          assert.equal(bareGot?.description, undefined);
+          assert.equal(bareGot?.eventPattern, undefined);
+          assert.equal(bareGot?.retentionDays, 0);
+
+          assert.equal(await store.getArchive(OTHER_ACCOUNT, 'arc'), undefined);
+          assert.equal(await store.getArchive(ACCOUNT, 'ARC'), undefined);
+          const foreign = await makeArchive(store, 'arc', { accountId: OTHER_ACCOUNT });
+          assert.equal(new Set([got.id, bare, foreign]).size, 3);
+          assert.equal((await store.getArchive(ACCOUNT, 'arc'))?.description, 'd');
+        }));
+
+      test('getArchive counts its events and their size in UTF-8 bytes', () =>
+        withStore(async (store) => {
+          const arc = await makeArchive(store, 'arc');
+          const other = await makeArchive(store, 'other');
+          // 8 ASCII bytes plus é (2), € (3) and 😀 (4): 17 bytes, though the string's length is 12.
+          const wide = '{"v":"é€😀"}';
+          await store.routeEvents({
+            batches: [],
+            archived: [
+              { archiveId: arc, time: T0, event: wide },
+              { archiveId: arc, time: T0 + 1, event: '{"a":1}' },
+              { archiveId: other, time: T0, event: '{"not":"counted"}' },
+            ],
+          });
+          const got = await store.getArchive(ACCOUNT, 'arc');
+          assert.equal(got?.eventCount, 2);
+          assert.equal(got?.sizeBytes, 17 + 7);
+          assert.equal((await store.getArchive(ACCOUNT, 'other'))?.eventCount, 1);
+        }));
+
+      test('listArchives orders by name, filters by prefix and bus, pages after a name, per account', () =>
+        withStore(async (store) => {
+          for (const [archiveName, busName] of [
+            ['b', 'x'],
+            ['a2', 'y'],
+            ['a1', 'x'],
+            ['c', 'x'],
+            ['a_z', 'y'],
+          ] as const) {
+            await makeArchive(store, archiveName, { busName });
+          }
+          await makeArchive(store, 'a0', { accountId: OTHER_ACCOUNT, busName: 'x' });
+          const names = async (options: { prefix?: string; busName?: string; afterName?: string; limit: number }) =>
+            (await store.listArchives(ACCOUNT, options)).map((a) => a.name);
+          assert.deepEqual(await names({ limit: 10 }), ['a1', 'a2', 'a_z', 'b', 'c']);
+          assert.deepEqual(await names({ prefix: 'a', limit: 10 }), ['a1', 'a2', 'a_z']);
+          assert.deepEqual(await names({ prefix: 'a_', limit: 10 }), ['a_z'], '_ is not a wildcard');
+          assert.deepEqual(await names({ busName: 'x', limit: 10 }), ['a1', 'b', 'c']);
+          assert.deepEqual(await names({ prefix: 'a', busName: 'y', limit: 10 }), ['a2', 'a_z']);
+          assert.deepEqual(await names({ afterName: 'a2', limit: 2 }), ['a_z', 'b']);
+          assert.deepEqual(await names({ busName: 'x', afterName: 'a1', limit: 1 }), ['b']);
+          assert.deepEqual(await names({ limit: 2 }), ['a1', 'a2']);
+          assert.deepEqual(await names({ busName: 'ghost', limit: 10 }), []);
+          assert.deepEqual(
+            (await store.listArchives(OTHER_ACCOUNT, { limit: 10 })).map((a) => a.name),
+            ['a0'],
+          );
+        }));
+
+      test('updateArchive changes description, pattern and retention; null clears the pattern', () =>
+        withStore(async (store) => {
+          const id = await makeArchive(store, 'arc', {
+            description: 'd',
+            eventPattern: '{"source":["a"]}',
+            retentionDays: 5,
+          });
+          await store.routeEvents({ batches: [], archived: [{ archiveId: id, time: T0, event: '{}' }] });
+
+          const described = await store.updateArchive(ACCOUNT, 'arc', { description: 'd2' });
+          assert.equal(described?.description, 'd2');
+          assert.equal(described?.eventPattern, '{"source":["a"]}');
+          assert.equal(described?.retentionDays, 5);
+
+          const repatterned = await store.updateArchive(ACCOUNT, 'arc', {
+            eventPattern: '{"source":["b"]}',
+            retentionDays: 0,
+          });
+          assert.equal(repatterned?.description, 'd2');
+          assert.equal(repatterned?.eventPattern, '{"source":["b"]}');
+          assert.equal(repatterned?.retentionDays, 0);
+
+          const cleared = await store.updateArchive(ACCOUNT, 'arc', { eventPattern: null });
+          assert.equal(cleared?.eventPattern, undefined);
+          assert.equal(cleared?.description, 'd2');
+          assert.equal(cleared?.retentionDays, 0);
+          assert.equal(cleared?.id, id);
+          assert.equal(cleared?.eventCount, 1, 'events stay');
+
+          const got = await store.getArchive(ACCOUNT, 'arc');
+          assert.equal(got?.eventPattern, undefined);
+          assert.equal(got?.description, 'd2');
+          assert.equal(got?.retentionDays, 0);
+          assert.equal(await store.updateArchive(ACCOUNT, 'ghost', { description: 'x' }), undefined);
+          assert.equal(await store.updateArchive(OTHER_ACCOUNT, 'arc', { description: 'x' }), undefined);
+          assert.equal((await store.getArchive(ACCOUNT, 'arc'))?.description, 'd2');
+        }));
+
+      test('deleteArchive removes the archive and its events, once', () =>
+        withStore(async (store) => {
+          const doomed = await makeArchive(store, 'doomed');
+          const keep = await makeArchive(store, 'keep');
+          await store.routeEvents({
+            batches: [],
+            archived: [
+              { archiveId: doomed, time: T0, event: '{"d":1}' },
+              { archiveId: doomed, time: T0 + 1, event: '{"d":2}' },
+              { archiveId: keep, time: T0, event: '{"k":1}' },
+            ],
+          });
+          assert.equal(await store.deleteArchive(OTHER_ACCOUNT, 'doomed'), false);
+          assert.equal(await store.deleteArchive(ACCOUNT, 'doomed'), true);
+          assert.equal(await store.getArchive(ACCOUNT, 'doomed'), undefined);
+          assert.deepEqual(await allArchived(store, doomed), []);
+          assert.deepEqual(
+            (await store.listArchives(ACCOUNT, { limit: 10 })).map((a) => a.name),
+            ['keep'],
+          );
+          assert.deepEqual(
+            (await allArchived(store, keep)).map((e) => e.event),
+            ['{"k":1}'],
+          );
+          assert.equal((await store.getArchive(ACCOUNT, 'keep'))?.eventCount, 1);
+          assert.equal(await store.deleteArchive(ACCOUNT, 'doomed'), false);
+
+          assert.equal(await store.createArchive(newArchive('doomed')), 'created');
+          const again = await store.getArchive(ACCOUNT, 'doomed');
+          assert.equal(again?.eventCount, 0, 'a new archive of that name starts empty');
+          assert.equal(again?.sizeBytes, 0);
+          assert.deepEqual(await allArchived(store, again?.id ?? -1), []);
+        }));
+
+      test('busArchives lists the archives of one bus of one account', () =>
+        withStore(async (store) => {
+          const a = await makeArchive(store, 'a', { busName: 'x' });
+          const b = await makeArchive(store, 'b', { busName: 'x' });
+          await makeArchive(store, 'c', { busName: 'y' });
+          await makeArchive(store, 'd', { busName: 'x', accountId: OTHER_ACCOUNT });
+          const onX = await store.busArchives(ACCOUNT, 'x');
+          assert.deepEqual(onX.map((archive) => [archive.name, archive.id]).sort(), [
+            ['a', a],
+            ['b', b],
+          ]);
+          assert.ok(onX.every((archive) => archive.busName === 'x' && archive.accountId === ACCOUNT));
+          assert.deepEqual(
+            (await store.busArchives(OTHER_ACCOUNT, 'x')).map((archive) => archive.name),
+            ['d'],
+          );
+          assert.deepEqual(await store.busArchives(ACCOUNT, 'ghost'), []);
+        }));
+
+      test('archivedEvents: [fromTime, toTime), (time, seq) order, after a cursor, limited', () =>
+        withStore(async (store) => {
+          const arc = await makeArchive(store, 'arc');
+          const other = await makeArchive(store, 'other');
+          const at = (offset: number, event: string) => ({ archiveId: arc, time: T0 + offset, event });
+          await store.routeEvents({
+            batches: [],
+            archived: [
+              at(20, 'e1'),
+              at(10, 'e2'),
+              at(20, 'e3'),
+              at(30, 'e4'),
+              at(40, 'e5'),
+              at(5, 'e0'),
+              { archiveId: other, time: T0 + 20, event: 'foreign' },
+            ],
+          });
+          const window = { fromTime: T0 + 10, toTime: T0 + 40 };
+          const all = await store.archivedEvents(arc, { ...window, limit: 100 });
+          assert.deepEqual(
+            all.map((e) => e.time),
+            [T0 + 10, T0 + 20, T0 + 20, T0 + 30],
+            'fromTime is in, toTime is out',
+          );
+          assert.equal(all[0]?.event, 'e2');
+          assert.deepEqual(
+            all
+              .slice(1, 3)
+              .map((e) => e.event)
+              .sort(),
+            ['e1', 'e3'],
+          );
+          assert.equal(all[3]?.event, 'e4');
+          const [, second, third] = all;
+          assert.ok(second && third && second.seq < third.seq, 'the same time goes by seq');
+          assert.equal(new Set(all.map((e) => e.seq)).size, 4);
+
+          assert.deepEqual(await store.archivedEvents(arc, { ...window, after: second, limit: 100 }), all.slice(2));
+          assert.deepEqual(
+            await store.archivedEvents(arc, { ...window, after: { time: T0 + 20, seq: third.seq }, limit: 100 }),
+            all.slice(3),
+          );
+          assert.deepEqual(await store.archivedEvents(arc, { ...window, limit: 2 }), all.slice(0, 2));
+          assert.deepEqual(
+            await store.archivedEvents(arc, { ...window, after: { time: T0, seq: 0 }, limit: 100 }),
+            all,
+            'a cursor before the window leaves the window as it is',
+          );
+
+          const paged = [];
+          let after: { time: number; seq: number } | undefined;
+          for (;;) {
+            const page = await store.archivedEvents(arc, { ...window, ...(after ? { after } : {}), limit: 1 });
+            const last = page[page.length - 1];
+            if (!last) break;
+            assert.equal(page.length, 1);
+            paged.push(...page);
+            after = { time: last.time, seq: last.seq };
+          }
+          assert.deepEqual(paged, all);
+
+          assert.deepEqual(
+            (await store.archivedEvents(arc, { fromTime: T0 + 20, toTime: T0 + 30, limit: 100 })).map((e) => e.time),
+            [T0 + 20, T0 + 20],
+          );
+          assert.deepEqual(await store.archivedEvents(arc, { fromTime: T0 + 41, toTime: T0 + 100, limit: 100 }), []);
+          assert.deepEqual(
+            (await store.archivedEvents(other, { fromTime: 0, toTime: T0 + 100, limit: 100 })).map((e) => e.event),
+            ['foreign'],
+          );
+        }));
+
+      test('expireArchivedEvents deletes what is older than the retention at `now`, within the limit', () =>
+        withStore(async (store) => {
+          const now = T0 + 30 * DAY_MS;
+          const short = await makeArchive(store, 'short', { retentionDays: 1 });
+          const long = await makeArchive(store, 'long', { retentionDays: 10 });
+          const forever = await makeArchive(store, 'forever', { retentionDays: 0 });
+          await store.routeEvents({
+            batches: [],
+            archived: [
+              { archiveId: short, time: now - DAY_MS - 1, event: 'short-expired-1' },
+              { archiveId: short, time: now - 2 * DAY_MS, event: 'short-expired-2' },
+              { archiveId: short, time: now - 5 * DAY_MS, event: 'short-expired-3' },
+              { archiveId: short, time: now - DAY_MS, event: 'short-exactly-one-day' },
+              { archiveId: short, time: now - 1, event: 'short-fresh' },
+              { archiveId: long, time: now - 11 * DAY_MS, event: 'long-expired' },
+              { archiveId: long, time: now - 9 * DAY_MS, event: 'long-kept' },
+              { archiveId: forever, time: T0 - 400 * DAY_MS, event: 'forever-ancient' },
+              { archiveId: forever, time: now - 20 * DAY_MS, event: 'forever-old' },
+            ],
+          });
+          assert.equal(await store.expireArchivedEvents(T0, 100), 0, 'nothing is old yet at T0');
+          assert.equal((await store.getArchive(ACCOUNT, 'short'))?.eventCount, 5);
+
+          assert.equal(await store.expireArchivedEvents(now, 3), 3);
+          assert.equal(await store.expireArchivedEvents(now, 3), 1);
+          assert.equal(await store.expireArchivedEvents(now, 3), 0);
+
+          const events = async (archiveId: number) => (await allArchived(store, archiveId)).map((e) => e.event);
+          assert.deepEqual(await events(short), ['short-exactly-one-day', 'short-fresh']);
+          assert.deepEqual(await events(long), ['long-kept']);
+          assert.deepEqual(await events(forever), ['forever-ancient', 'forever-old'], 'retention 0 keeps forever');
+          assert.equal((await store.getArchive(ACCOUNT, 'short'))?.eventCount, 2);
+        }));
+    });
+
+    describe('event routing: replays', () => {
+      test('createReplay creates once per account; a new replay is STARTING with no progress', () =>
+        withStore(async (store) => {
+          const archiveId = await makeArchive(store, 'arc');
+          const input: NewReplay = {
+            accountId: ACCOUNT,
+            name: 'rp',
+            description: 'first',
+            archiveName: 'arc',
+            archiveId,
+            busName: 'b',
+            startTime: T0 - 1000,
+            endTime: T0 + 1000,
+            ruleNames: ['r2', 'r1'],
+            now: T0 + 3,
+          };
+          assert.equal(await store.createReplay(input), 'created');
+          const created = await store.getReplay(ACCOUNT, 'rp');
+          assert.equal(created?.state, 'STARTING');
+          assert.equal(created?.after, undefined);
+          assert.equal(created?.lastReplayedTime, undefined);
+          assert.equal(created?.endedAt, undefined);
+          assert.equal(created?.stateReason, undefined);
+
+          await store.setReplayState(ACCOUNT, 'rp', { state: 'RUNNING' });
+          assert.equal(await store.createReplay({ ...input, description: 'second', ruleNames: [] }), 'exists');
+          const got = await store.getReplay(ACCOUNT, 'rp');
+          assert.ok(got);
+          assert.equal(typeof got.id, 'number');
+          assert.equal(got.accountId, ACCOUNT);
+          assert.equal(got.name, 'rp');
+          assert.equal(got.description, 'first');
+          assert.equal(got.archiveName, 'arc');
+          assert.equal(got.archiveId, archiveId);
+          assert.equal(got.busName, 'b');
+          assert.equal(got.startTime, T0 - 1000);
+          assert.equal(got.endTime, T0 + 1000);
+          assert.deepEqual(got.ruleNames, ['r2', 'r1']);
+          assert.equal(got.state, 'RUNNING', "'exists' leaves the existing replay alone");
+
+          assert.equal(await store.getReplay(OTHER_ACCOUNT, 'rp'), undefined);
+          assert.equal(await store.getReplay(ACCOUNT, 'ghost'), undefined);
+          const foreign = await makeReplay(store, 'rp', { accountId: OTHER_ACCOUNT });
+          assert.notEqual(foreign.id, got.id);
+          assert.deepEqual(foreign.ruleNames, []);
+          assert.equal(foreign.description, undefined);
+        }));
+
+      test('listReplays filters by prefix, state and archive, pages after a name, per account', () =>
+        withStore(async (store) => {
+          await makeReplay(store, 'r-b', { archiveName: 'arc1' });
+          await makeReplay(store, 'r-a', { archiveName: 'arc2' });
+          await makeReplay(store, 'x', { archiveName: 'arc1' });
+          await makeReplay(store, 'r-c', { archiveName: 'arc1' });
+          await makeReplay(store, 'r-0', { accountId: OTHER_ACCOUNT, archiveName: 'arc1' });
+          await store.setReplayState(ACCOUNT, 'r-c', { state: 'RUNNING' });
+          const names = async (options: {
+            prefix?: string;
+            state?: string;
+            archiveName?: string;
+            afterName?: string;
+            limit: number;
+          }) => (await store.listReplays(ACCOUNT, options)).map((r) => r.name);
+          assert.deepEqual(await names({ limit: 10 }), ['r-a', 'r-b', 'r-c', 'x']);
+          assert.deepEqual(await names({ prefix: 'r-', limit: 10 }), ['r-a', 'r-b', 'r-c']);
+          assert.deepEqual(await names({ state: 'STARTING', limit: 10 }), ['r-a', 'r-b', 'x']);
+          assert.deepEqual(await names({ state: 'RUNNING', limit: 10 }), ['r-c']);
+          assert.deepEqual(await names({ state: 'COMPLETED', limit: 10 }), []);
+          assert.deepEqual(await names({ archiveName: 'arc1', limit: 10 }), ['r-b', 'r-c', 'x']);
+          assert.deepEqual(await names({ prefix: 'r-', archiveName: 'arc1', state: 'STARTING', limit: 10 }), ['r-b']);
+          assert.deepEqual(await names({ afterName: 'r-a', limit: 2 }), ['r-b', 'r-c']);
+          assert.deepEqual(await names({ archiveName: 'arc1', afterName: 'r-c', limit: 10 }), ['x']);
+          assert.deepEqual(
+            (await store.listReplays(OTHER_ACCOUNT, { limit: 10 })).map((r) => r.name),
+            ['r-0'],
+          );
+        }));
+
+      test('setReplayState changes the state, records reason and end; onlyFrom guards the change', () =>
+        withStore(async (store) => {
+          await makeReplay(store, 'rp');
+          const cancelling = await store.setReplayState(ACCOUNT, 'rp', { state: 'CANCELLING' }, [
+            'STARTING',
+            'RUNNING',
+          ]);
+          assert.equal(cancelling?.state, 'CANCELLING');
+          assert.equal(cancelling?.endedAt, undefined);
+
+          const refused = await store.setReplayState(
+            ACCOUNT,
+            'rp',
+            { state: 'RUNNING', reason: 'no', endedAt: T0 + 1 },
+            ['STARTING', 'RUNNING'],
+          );
+          assert.equal(refused?.state, 'CANCELLING', 'not among onlyFrom: unchanged, and returned as it is');
+          assert.equal(refused?.stateReason, undefined);
+          assert.equal(refused?.endedAt, undefined);
+          assert.equal((await store.getReplay(ACCOUNT, 'rp'))?.state, 'CANCELLING');
+
+          const cancelled = await store.setReplayState(
+            ACCOUNT,
+            'rp',
+            { state: 'CANCELLED', reason: 'Replay was cancelled.', endedAt: T0 + 99 },
+            ['CANCELLING'],
+          );
+          assert.equal(cancelled?.state, 'CANCELLED');
+          assert.equal(cancelled?.stateReason, 'Replay was cancelled.');
+          assert.equal(cancelled?.endedAt, T0 + 99);
+
+          await makeReplay(store, 'other');
+          const failed = await store.setReplayState(ACCOUNT, 'other', {
+            state: 'FAILED',
+            reason: 'archive deleted',
+            endedAt: T0 + 7,
+          });
+          assert.equal(failed?.state, 'FAILED');
+          const got = await store.getReplay(ACCOUNT, 'other');
+          assert.equal(got?.state, 'FAILED');
+          assert.equal(got?.stateReason, 'archive deleted');
+          assert.equal(got?.endedAt, T0 + 7);
+          assert.equal((await store.getReplay(ACCOUNT, 'rp'))?.state, 'CANCELLED', 'one replay at a time');
+
+          assert.equal(await store.setReplayState(ACCOUNT, 'ghost', { state: 'RUNNING' }), undefined);
+          assert.equal(await store.setReplayState(ACCOUNT, 'ghost', { state: 'RUNNING' }, ['STARTING']), undefined);
+          assert.equal(await store.setReplayState(OTHER_ACCOUNT, 'rp', { state: 'RUNNING' }), undefined);
+        }));
+
+      test('activeReplays lists STARTING, RUNNING and CANCELLING replays of every account', () =>
+        withStore(async (store) => {
+          const states = ['STARTING', 'RUNNING', 'CANCELLING', 'COMPLETED', 'CANCELLED', 'FAILED'] as const;
+          for (const state of states) {
+            await makeReplay(store, state.toLowerCase());
+            if (state !== 'STARTING') await store.setReplayState(ACCOUNT, state.toLowerCase(), { state });
+          }
+          await makeReplay(store, 'foreign', { accountId: OTHER_ACCOUNT });
+          const active = await store.activeReplays();
+          assert.deepEqual(active.map((r) => `${r.accountId}/${r.name}/${r.state}`).sort(), [
+            `${ACCOUNT}/cancelling/CANCELLING`,
+            `${ACCOUNT}/running/RUNNING`,
+            `${ACCOUNT}/starting/STARTING`,
+            `${OTHER_ACCOUNT}/foreign/STARTING`,
+          ]);
+          await store.setReplayState(ACCOUNT, 'running', { state: 'COMPLETED', endedAt: T0 + 1 });
+          assert.deepEqual((await store.activeReplays()).map((r) => r.name).sort(), [
+            'cancelling',
+            'foreign',
+            'starting',
+          ]);
+        }));
+    });
+
+    describe('event routing: rule schedules', () => {
+      test('scheduledRules lists enabled rules with a schedule expression, with their stored schedule', () =>
+        withStore(async (store) => {
+          await addScheduledRule(store, 'b', 'plain');
+          await addScheduledRule(store, 'b', 'stored', { scheduleExpression: 'cron(0 12 * * ? *)' });
+          await addScheduledRule(store, 'b', 'off', { state: 'DISABLED' });
+          await addScheduledRule(store, 'b', 'pattern', { scheduleExpression: undefined, eventPattern: '{"a":[1]}' });
+          await addScheduledRule(store, 'b2', 'elsewhere');
+          const listed = async () =>
+            (await store.scheduledRules())
+              .map(({ rule, schedule }) => ({ key: `${rule.busName}/${rule.name}`, rule, schedule }))
+              .sort((x, y) => (x.key < y.key ? -1 : 1));
+
+          const before = await listed();
+          assert.deepEqual(
+            before.map((s) => s.key),
+            ['b/plain', 'b/stored', 'b2/elsewhere'],
+          );
+          assert.ok(
+            before.every((s) => s.schedule === undefined),
+            'no schedule stored yet',
+          );
+          assert.equal(before[1]?.rule.scheduleExpression, 'cron(0 12 * * ? *)');
+          assert.equal(before[1]?.rule.state, 'ENABLED');
+          assert.equal(before[1]?.rule.accountId, ACCOUNT);
+
+          const stored: RuleSchedule = { expression: 'cron(0 12 * * ? *)', anchor: T0, nextFireAt: T0 + 3_600_000 };
+          await store.routeEvents(scheduleWrite('b', 'stored', stored));
+          await store.routeEvents(
+            scheduleWrite('b', 'off', { expression: 'rate(5 minutes)', anchor: T0, nextFireAt: T0 }),
+          );
+          let after = await listed();
+          assert.deepEqual(
+            after.map((s) => [s.key, s.schedule]),
+            [
+              ['b/plain', undefined],
+              ['b/stored', stored],
+              ['b2/elsewhere', undefined],
+            ],
+          );
+
+          const finished: RuleSchedule = { expression: 'cron(0 12 * * ? *)', anchor: T0 + 5, nextFireAt: null };
+          await store.routeEvents(scheduleWrite('b', 'stored', finished));
+          after = await listed();
+          assert.deepEqual(after.find((s) => s.key === 'b/stored')?.schedule, finished, 'a later write replaces it');
+
+          await store.updateRule(ACCOUNT, 'b', 'off', { state: 'ENABLED', now: T0 + 1 });
+          after = await listed();
+          assert.deepEqual(after.find((s) => s.key === 'b/off')?.schedule, {
+            expression: 'rate(5 minutes)',
+            anchor: T0,
+            nextFireAt: T0,
+          });
+          await store.updateRule(ACCOUNT, 'b', 'plain', { state: 'DISABLED', now: T0 + 1 });
+          assert.ok(!(await listed()).some((s) => s.key === 'b/plain'), 'a disabled rule is not listed');
+        }));
+
+      test('deleteRule forgets the schedule: the rule made again has none stored', () =>
+        withStore(async (store) => {
+          await addScheduledRule(store, 'b', 'plain');
+          await addScheduledRule(store, 'b', 'targeted');
+          await addScheduledRule(store, 'b', 'kept');
+          const state: RuleSchedule = { expression: 'rate(5 minutes)', anchor: T0, nextFireAt: T0 + 300_000 };
+          for (const ruleName of ['plain', 'targeted', 'kept'])
+            await store.routeEvents(scheduleWrite('b', ruleName, state));
+          assert.equal(
+            await store.putTargets(
+              ACCOUNT,
+              'b',
+              'targeted',
+              [{ id: 't', arn: 'arn:aws:sqs:us-east-1:0:q', settings: {} }],
+              5,
+            ),
+            'ok',
+          );
+
+          assert.equal(await store.deleteRule(ACCOUNT, 'b', 'plain'), true);
+          assert.equal(await store.deleteRule(ACCOUNT, 'b', 'targeted', { force: true }), true);
+          assert.deepEqual(
+            (await store.scheduledRules()).map((s) => [s.rule.name, s.schedule]),
+            [['kept', state]],
+          );
+
+          await addScheduledRule(store, 'b', 'plain');
+          await addScheduledRule(store, 'b', 'targeted');
+          const again = (await store.scheduledRules()).sort((x, y) => (x.rule.name < y.rule.name ? -1 : 1));
+          assert.deepEqual(
+            again.map((s) => [s.rule.name, s.schedule]),
+            [
+              ['kept', state],
+              ['plain', undefined],
+              ['targeted', undefined],
+            ],
+          );
         }));
     });
   });
