@@ -2,21 +2,25 @@
  * SQS benchmark for Switchyard: starts the server as a child process per durability mode and drives it
  * through @aws-sdk/client-sqs over keep-alive HTTP on 127.0.0.1.
  *
- *   npm run bench                      full run, both durability modes (a few minutes)
- *   npm run bench -- --quick           smoke run with small counts (well under a minute)
- *   npm run bench -- --modes relaxed   one mode only
- *   npm run bench -- --only fifo,move  selected phases only (send, cycle, latency, race, fifo, move; default all)
- *   npm run bench -- --backlog 1000000 also fill a queue with N messages and report server RSS and DB size
- *   npm run bench -- --backlog 1000000 --backlog-only   only the backlog scenario
+ * `npm run bench` runs bench/run.ts: this benchmark, then the EventBridge one (bench/events.bench.ts), each
+ * given its own options from the command line (see bench/run.ts). This one alone:
+ *
+ *   npm run bench -- --suites sqs [options]
+ *   node --import tsx bench/sqs.bench.ts [options]
+ *
+ *   (no options)                     full run, both durability modes (a few minutes)
+ *   --quick                          smoke run with small counts (well under a minute)
+ *   --modes relaxed                  one mode only
+ *   --only fifo,move                 selected phases only (send, cycle, latency, race, fifo, move; default all)
+ *   --backlog 1000000                also fill a queue with N messages and report server RSS and DB size
+ *   --backlog 1000000 --backlog-only only the backlog scenario
+ *   --backlog-max-seconds 600        time cap of the backlog fill
  *
  * Results: bench/results/sqs-<ISO time>.json and bench/results/latest.json.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { fmt, type MachineInfo, machineLine, mb, runMain, startRun, writeReport } from './lib/report.js';
 import {
   type BacklogResult,
   backlogMemory,
@@ -48,7 +52,6 @@ import { type Durability, type ServerProcess, startServerProcess } from './lib/s
 import { type CpuUse, processMemoryKiB, round } from './lib/stats.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const resultsDir = path.join(repoRoot, 'bench', 'results');
 
 /** The phases run in each durability mode, in this order; `--only` picks some. */
 const PHASES = ['send', 'cycle', 'latency', 'race', 'fifo', 'move'] as const;
@@ -327,16 +330,6 @@ async function runBacklog(durability: Durability, messages: number): Promise<Bac
   }
 }
 
-function gitInfo(): { commit: string | null; dirty: boolean | null } {
-  try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
-    const status = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: repoRoot, encoding: 'utf8' });
-    return { commit, dirty: status.trim() !== '' };
-  } catch {
-    return { commit: null, dirty: null };
-  }
-}
-
 function cpuText(c: CpuUse): string {
   return (
     `CPU % of a core: server ${c.serverCpuPercent}, bench ${c.benchCpuPercent}, ` +
@@ -349,9 +342,6 @@ function quietText(q: { seconds: number; medianPerSecond: number | null; maxOthe
     ? `no second with other processes at or under ${q.maxOtherPercent}% of a core`
     : `median ${fmt(q.medianPerSecond)} ${unit} over the ${q.seconds} s with other processes at or under ${q.maxOtherPercent}% of a core`;
 }
-
-const fmt = (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US') : 'n/a');
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 function fifoLines(f: FifoRunResult): string[] {
   const o = f.order;
@@ -397,13 +387,10 @@ function moveLines(m: MoveRunResult, c: MoveConfig): string[] {
   ];
 }
 
-function printSummary(results: ModeResult[], backlogs: BacklogModeResult[], machine: Record<string, unknown>): void {
+function printSummary(results: ModeResult[], backlogs: BacklogModeResult[], machine: MachineInfo): void {
   const lines: string[] = [];
   lines.push('', '================ Switchyard SQS benchmark ================');
-  lines.push(
-    `machine: ${machine.cpuModel} x${machine.cpuCount}, ${mb(machine.totalMemoryBytes as number)} RAM, ` +
-      `node ${machine.node}, ${machine.platform}/${machine.arch}; client and server share the machine`,
-  );
+  lines.push(machineLine(machine));
   lines.push(`profile: ${config.profile}, body ${BODY_BYTES} B, keep-alive agent maxSockets ${MAX_SOCKETS}`);
   for (const r of results) {
     const { send, cycle, latency, race, fifo, move } = r;
@@ -623,18 +610,7 @@ function printSummary(results: ModeResult[], backlogs: BacklogModeResult[], mach
 }
 
 async function main(): Promise<void> {
-  const startedAt = new Date();
-  const cpus = os.cpus();
-  const machine = {
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    cpuCount: cpus.length,
-    totalMemoryBytes: os.totalmem(),
-    node: process.version,
-    platform: process.platform,
-    arch: process.arch,
-    osRelease: os.release(),
-    loadAverageAtStart: os.loadavg().map((l) => round(l, 2)),
-  };
+  const run = startRun(repoRoot);
   log(`Switchyard SQS benchmark (${config.profile}), modes ${modes.join(', ')}, phases ${[...phases].join(', ')}`);
   const results: ModeResult[] = [];
   if (!args['backlog-only']) {
@@ -644,17 +620,11 @@ async function main(): Promise<void> {
   if (backlogCount !== undefined) {
     for (const mode of modes) backlogs.push(await runBacklog(mode, backlogCount));
   }
-  const finishedAt = new Date();
-  printSummary(results, backlogs, machine);
+  const head = run.finish('switchyard-sqs', 2);
+  printSummary(results, backlogs, run.machine);
 
   const report = {
-    benchmark: 'switchyard-sqs',
-    schemaVersion: 2,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    totalSeconds: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
-    git: gitInfo(),
-    machine,
+    ...head,
     config: {
       ...config,
       modes,
@@ -675,19 +645,7 @@ async function main(): Promise<void> {
     results: Object.fromEntries(results.map((r) => [r.durability, r])),
     backlog: backlogs.length > 0 ? Object.fromEntries(backlogs.map((b) => [b.durability, b])) : null,
   };
-  mkdirSync(resultsDir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/:/g, '-');
-  const file = path.join(resultsDir, `sqs-${stamp}.json`);
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  writeFileSync(file, json);
-  writeFileSync(path.join(resultsDir, 'latest.json'), json);
-  log(`\nresults: ${path.relative(repoRoot, file)} and bench/results/latest.json (${report.totalSeconds} s in all)`);
+  writeReport(repoRoot, 'sqs', 'latest.json', report);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import {
   CancelMessageMoveTaskCommand,
   CreateQueueCommand,
@@ -13,40 +12,26 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { benchClientConfig } from './clients.js';
 import type { ServerProcess } from './server-process.js';
 import {
-  CpuMeter,
-  CpuSampler,
+  type CpuSampler,
   type CpuUse,
   ErrorTally,
   type LatencySummary,
+  Phase,
+  perServerCpuSecond,
   processMemoryKiB,
-  quietSeconds,
+  type quietSeconds,
   round,
   summarize,
   Timeline,
 } from './stats.js';
 
-// The SDK warns on every run that its 2027 releases will need Node 22; that is noise in a benchmark report.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function makeClient(url: string, maxSockets: number): SQSClient {
-  return new SQSClient({
-    endpoint: url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
-    // No retries: a failed request is counted, not silently repeated.
-    maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets }),
-      connectionTimeout: 5_000,
-      requestTimeout: 35_000,
-      throwOnRequestTimeout: true,
-    }),
-  });
+  return new SQSClient(benchClientConfig(url, maxSockets));
 }
 
 export async function createQueue(sqs: SQSClient, name: string): Promise<string> {
@@ -85,12 +70,8 @@ function batchEntries(tag: string, first: number, count: number, bodyBytes: numb
   return entries;
 }
 
-function perServerCpuSecond(messages: number, elapsedMs: number, cpu: CpuUse): number | null {
-  if (!cpu.serverCpuPercent) return null;
-  return round(messages / ((elapsedMs / 1000) * (cpu.serverCpuPercent / 100)), 0);
-}
-
-function guard(server: ServerProcess): void {
+/** After a failed request: if the server has died, every further request would fail too, so stop with its output. */
+export function guard(server: ServerProcess): void {
   if (server.exited) throw new Error(`the server exited during the benchmark:\n${server.output.slice(-20).join('\n')}`);
 }
 
@@ -141,11 +122,8 @@ export async function sendThroughput(
   let sent = 0;
   let requests = 0;
   let capped = false;
-  const start = performance.now();
-  const deadline = start + config.maxSeconds * 1000;
-  const timeline = new Timeline(start);
-  const cpu = new CpuMeter(server.pid);
-  const sampler = new CpuSampler(server.pid);
+  const phase = new Phase(server.pid);
+  const deadline = phase.start + config.maxSeconds * 1000;
 
   const sender = async () => {
     for (;;) {
@@ -167,7 +145,7 @@ export async function sendThroughput(
         requests += 1;
         const ok = out.Successful?.length ?? 0;
         sent += ok;
-        timeline.add(ok, t1);
+        phase.count(ok, t1);
         if (out.Failed?.length) errors.recordEntries(out.Failed, 'SendMessageBatch');
         onProgress?.(sent);
       } catch (error) {
@@ -178,23 +156,21 @@ export async function sendThroughput(
     }
   };
   await Promise.all(Array.from({ length: config.senders }, sender));
-  const elapsed = performance.now() - start;
-  const cpuUse = cpu.read();
-  const cpuPerSecond = sampler.stop();
+  const p = phase.end();
   return {
     config,
     messagesSent: sent,
     requests,
-    seconds: round(elapsed / 1000, 3),
-    messagesPerSecond: round(sent / (elapsed / 1000), 1),
-    requestsPerSecond: round(requests / (elapsed / 1000), 1),
+    seconds: p.seconds,
+    messagesPerSecond: p.rate(sent),
+    requestsPerSecond: p.rate(requests),
     capped,
     requestLatency: summarize(latencies),
-    perSecond: timeline.perSecond(elapsed),
-    cpu: cpuUse,
-    cpuPerSecond,
-    quiet: quietSeconds(timeline.perSecond(elapsed), cpuPerSecond.other),
-    messagesPerServerCpuSecond: perServerCpuSecond(sent, elapsed, cpuUse),
+    perSecond: p.perSecond,
+    cpu: p.cpu,
+    cpuPerSecond: p.cpuPerSecond,
+    quiet: p.quiet,
+    messagesPerServerCpuSecond: p.perServerCpuSecond(sent),
     errors: errors.toJSON(),
   };
 }
@@ -257,11 +233,8 @@ export async function cycleThroughput(
   let receiveRequests = 0;
   let emptyReceives = 0;
   let produceSeq = 0;
-  const start = performance.now();
-  const deadline = start + config.seconds * 1000;
-  const timeline = new Timeline(start);
-  const cpu = new CpuMeter(server.pid);
-  const sampler = new CpuSampler(server.pid);
+  const phase = new Phase(server.pid);
+  const deadline = phase.start + config.seconds * 1000;
 
   const consumer = async () => {
     while (performance.now() < deadline) {
@@ -293,7 +266,7 @@ export async function cycleThroughput(
         deleteLat.push(t1 - t0);
         const ok = del.Successful?.length ?? 0;
         deleted += ok;
-        timeline.add(ok, t1);
+        phase.count(ok, t1);
         if (del.Failed?.length) errors.recordEntries(del.Failed, 'DeleteMessageBatch');
       } catch (error) {
         errors.record(error, 'consumer');
@@ -330,33 +303,30 @@ export async function cycleThroughput(
     ...Array.from({ length: config.consumers }, consumer),
     ...Array.from({ length: config.producers }, producer),
   ]);
-  const elapsed = performance.now() - start;
-  const cpuUse = cpu.read();
-  const cpuPerSecond = sampler.stop();
+  const p = phase.end();
   const depthAfter = await queueDepth(sqs, QueueUrl);
-  const perSecond = (n: number) => round(n / (elapsed / 1000), 1);
   return {
     config,
     depthBefore: { visible: depthBefore.visible, inFlight: depthBefore.inFlight },
     depthAfter: { visible: depthAfter.visible, inFlight: depthAfter.inFlight },
-    seconds: round(elapsed / 1000, 3),
+    seconds: p.seconds,
     messagesDeleted: deleted,
     messagesReceived: received,
     messagesProduced: produced,
-    deletedPerSecond: perSecond(deleted),
-    receivedPerSecond: perSecond(received),
-    producedPerSecond: perSecond(produced),
+    deletedPerSecond: p.rate(deleted),
+    receivedPerSecond: p.rate(received),
+    producedPerSecond: p.rate(produced),
     receiveRequests,
     emptyReceives,
     meanMessagesPerReceive: round(received / Math.max(1, receiveRequests), 2),
     receiveLatency: summarize(receiveLat),
     deleteBatchLatency: summarize(deleteLat),
     produceBatchLatency: summarize(produceLat),
-    deletedPerSecondTimeline: timeline.perSecond(elapsed),
-    cpu: cpuUse,
-    cpuPerSecond,
-    quiet: quietSeconds(timeline.perSecond(elapsed), cpuPerSecond.other),
-    deletedPerServerCpuSecond: perServerCpuSecond(deleted, elapsed, cpuUse),
+    deletedPerSecondTimeline: p.perSecond,
+    cpu: p.cpu,
+    cpuPerSecond: p.cpuPerSecond,
+    quiet: p.quiet,
+    deletedPerServerCpuSecond: p.perServerCpuSecond(deleted),
     errors: errors.toJSON(),
   };
 }
@@ -732,12 +702,10 @@ export async function fifoThroughputRun(
     unparsed: 0,
     groupsDelivered: 0,
   };
-  const start = performance.now();
-  const deadline = start + config.seconds * 1000;
-  const sentTimeline = new Timeline(start);
-  const deletedTimeline = new Timeline(start);
-  const cpu = new CpuMeter(server.pid);
-  const sampler = new CpuSampler(server.pid);
+  // The phase's own timeline counts deletes, which is what `quiet` is taken over.
+  const phase = new Phase(server.pid);
+  const deadline = phase.start + config.seconds * 1000;
+  const sentTimeline = new Timeline(phase.start);
 
   const producer = async (p: number) => {
     // Each producer starts at its own group so that, with many groups, producers do not move in step.
@@ -841,7 +809,7 @@ export async function fifoThroughputRun(
         deleteLat.push(t1 - t0);
         const ok = del.Successful?.length ?? 0;
         deleted += ok;
-        deletedTimeline.add(ok, t1);
+        phase.count(ok, t1);
         if (del.Failed?.length) errors.recordEntries(del.Failed, 'DeleteMessageBatch');
       } catch (error) {
         errors.record(error, 'consumer');
@@ -855,26 +823,22 @@ export async function fifoThroughputRun(
     ...Array.from({ length: config.consumers }, () => consumer()),
     ...Array.from({ length: config.producers }, (_, p) => producer(p)),
   ]);
-  const elapsed = performance.now() - start;
-  const cpuUse = cpu.read();
-  const cpuPerSecond = sampler.stop();
+  const p = phase.end();
   const depthAfter = await queueDepth(sqs, QueueUrl);
   for (const [key, top] of highest) {
     const got = seen.get(key);
     for (const n of acked.get(key) ?? []) if (n < top && !got?.has(n)) order.skipped += 1;
   }
   order.groupsDelivered = lastSequence.size;
-  const perSecond = (n: number) => round(n / (elapsed / 1000), 1);
-  const deletedPerSecondTimeline = deletedTimeline.perSecond(elapsed);
   return {
     groups,
     queueName,
-    seconds: round(elapsed / 1000, 3),
+    seconds: p.seconds,
     messagesSent: sent,
     messagesReceived: received,
     messagesDeleted: deleted,
-    sentPerSecond: perSecond(sent),
-    deletedPerSecond: perSecond(deleted),
+    sentPerSecond: p.rate(sent),
+    deletedPerSecond: p.rate(deleted),
     receiveRequests,
     emptyReceives,
     meanMessagesPerReceive: round(received / Math.max(1, receiveRequests), 2),
@@ -883,12 +847,12 @@ export async function fifoThroughputRun(
     sendBatchLatency: summarize(sendLat),
     depthAfter: { visible: depthAfter.visible, inFlight: depthAfter.inFlight },
     order,
-    sentPerSecondTimeline: sentTimeline.perSecond(elapsed),
-    deletedPerSecondTimeline,
-    cpu: cpuUse,
-    cpuPerSecond,
-    quiet: quietSeconds(deletedPerSecondTimeline, cpuPerSecond.other),
-    deletedPerServerCpuSecond: perServerCpuSecond(deleted, elapsed, cpuUse),
+    sentPerSecondTimeline: sentTimeline.perSecond(p.elapsedMs),
+    deletedPerSecondTimeline: p.perSecond,
+    cpu: p.cpu,
+    cpuPerSecond: p.cpuPerSecond,
+    quiet: p.quiet,
+    deletedPerServerCpuSecond: p.perServerCpuSecond(deleted),
     errors: errors.toJSON(),
   };
 }
@@ -962,7 +926,7 @@ export interface MoveResult {
   rated: MoveRunResult;
 }
 
-async function queueArnOf(sqs: SQSClient, QueueUrl: string): Promise<string> {
+export async function queueArn(sqs: SQSClient, QueueUrl: string): Promise<string> {
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
   const arn = Attributes?.QueueArn;
   if (!arn) throw new Error(`GetQueueAttributes ${QueueUrl} returned no QueueArn`);
@@ -999,9 +963,8 @@ async function moveRun(
   let toMove = 0;
   let timedOut = false;
 
-  const cpu = new CpuMeter(server.pid);
-  const sampler = new CpuSampler(server.pid);
-  const t0 = performance.now();
+  // CPU is measured from before StartMessageMoveTask; the move's own clock starts at its answer.
+  const phase = new Phase(server.pid);
   const started = await sqs.send(
     new StartMessageMoveTaskCommand({
       SourceArn: queues.dlqArn,
@@ -1010,7 +973,7 @@ async function moveRun(
     }),
   );
   const start = performance.now();
-  const startRequestMs = round(start - t0);
+  const startRequestMs = round(start - phase.start);
   const deadline = start + config.maxSeconds * 1000;
   let end = start;
   for (;;) {
@@ -1050,8 +1013,7 @@ async function moveRun(
     }
   }
   const elapsed = end - start;
-  const cpuUse = cpu.read();
-  const cpuPerSecond = sampler.stop();
+  const { cpu, cpuPerSecond } = phase.end();
   // Moved per whole second, from the last poll at or before each second boundary.
   const timeline: number[] = [];
   let prev = 0;
@@ -1096,9 +1058,9 @@ async function moveRun(
     listRequests: listLat.length,
     listLatency: summarize(listLat),
     depthAfter: { dlq: dlqAfter.visible, dlqInFlight: dlqAfter.inFlight, destination: destinationAfter.visible },
-    cpu: cpuUse,
+    cpu,
     cpuPerSecond,
-    movedPerServerCpuSecond: perServerCpuSecond(moved, elapsed, cpuUse),
+    movedPerServerCpuSecond: perServerCpuSecond(moved, elapsed, cpu),
     errors: errors.toJSON(),
   };
 }
@@ -1115,7 +1077,7 @@ export async function moveTaskThroughput(
   log: (line: string) => void,
 ): Promise<MoveResult> {
   const dlqUrl = await createQueue(sqs, 'bench-move-dlq');
-  const dlqArn = await queueArnOf(sqs, dlqUrl);
+  const dlqArn = await queueArn(sqs, dlqUrl);
   const { QueueUrl: sourceUrl } = await sqs.send(
     new CreateQueueCommand({
       QueueName: 'bench-move-source',
@@ -1124,9 +1086,9 @@ export async function moveTaskThroughput(
   );
   if (!sourceUrl) throw new Error('CreateQueue bench-move-source returned no QueueUrl');
   const destinationUrl = await createQueue(sqs, 'bench-move-destination');
-  const destinationArn = await queueArnOf(sqs, destinationUrl);
+  const destinationArn = await queueArn(sqs, destinationUrl);
   const ratedUrl = await createQueue(sqs, 'bench-move-destination-rated');
-  const ratedArn = await queueArnOf(sqs, ratedUrl);
+  const ratedArn = await queueArn(sqs, ratedUrl);
 
   const unthrottled = await moveRun(
     server,

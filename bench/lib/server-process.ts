@@ -73,6 +73,8 @@ export async function startServerProcess(options: {
   repoRoot: string;
   durability: Durability;
   startTimeoutMs?: number;
+  /** Service limit overrides, passed as repeated `--limit name=value` flags. */
+  limits?: Readonly<Record<string, number>>;
 }): Promise<ServerProcess> {
   installExitHooks();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'switchyard-bench-'));
@@ -95,6 +97,7 @@ export async function startServerProcess(options: {
       options.durability,
       '--log-level',
       'warn',
+      ...Object.entries(options.limits ?? {}).flatMap(([name, value]) => ['--limit', `${name}=${value}`]),
     ],
     { cwd: options.repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );

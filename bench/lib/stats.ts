@@ -215,3 +215,57 @@ export function quietSeconds(
     maxOtherPercent,
   };
 }
+
+/** Items per second of server CPU time: what one server core would carry if the client kept up. */
+export function perServerCpuSecond(count: number, elapsedMs: number, cpu: CpuUse): number | null {
+  if (!cpu.serverCpuPercent) return null;
+  return round(count / ((elapsedMs / 1000) * (cpu.serverCpuPercent / 100)), 0);
+}
+
+/**
+ * The clock and CPU accounting of one timed phase, started together so that the throughput, the
+ * per-second timeline and the CPU figures all cover the same span.
+ */
+export class Phase {
+  readonly start: number;
+  private readonly cpu: CpuMeter;
+  private readonly sampler: CpuSampler;
+  private readonly serverCpuStart: number | undefined;
+  private readonly timeline: Timeline;
+
+  constructor(private readonly serverPid: number) {
+    this.cpu = new CpuMeter(serverPid);
+    this.sampler = new CpuSampler(serverPid);
+    this.serverCpuStart = processCpuSeconds(serverPid);
+    this.start = performance.now();
+    this.timeline = new Timeline(this.start);
+  }
+
+  /** Counts `n` completed items into the per-second timeline that `quiet` is taken from. */
+  count(n: number, now?: number): void {
+    this.timeline.add(n, now);
+  }
+
+  /** Stops the sampling; `rate` and `perServerCpuSecond` turn the phase's own counts into per-second figures. */
+  end() {
+    const elapsedMs = performance.now() - this.start;
+    const cpu = this.cpu.read();
+    const cpuPerSecond = this.sampler.stop();
+    const serverCpuEnd = processCpuSeconds(this.serverPid);
+    const perSecond = this.timeline.perSecond(elapsedMs);
+    return {
+      elapsedMs,
+      seconds: round(elapsedMs / 1000, 3),
+      perSecond,
+      cpu,
+      cpuPerSecond,
+      quiet: quietSeconds(perSecond, cpuPerSecond.other),
+      serverCpuSeconds:
+        this.serverCpuStart === undefined || serverCpuEnd === undefined
+          ? null
+          : round(serverCpuEnd - this.serverCpuStart, 2),
+      rate: (count: number) => round(count / (elapsedMs / 1000), 1),
+      perServerCpuSecond: (count: number) => perServerCpuSecond(count, elapsedMs, cpu),
+    };
+  }
+}
