@@ -376,8 +376,15 @@ export class ArchiveService {
       'STARTING',
       'RUNNING',
     ]);
+    // The worker may have finished the replay between the check above and this write.
+    if (updated?.state !== 'CANCELLING') {
+      throw new AwsError(
+        'EventsIllegalStatus',
+        `Replay ${replay.name} is ${updated?.state ?? 'gone'} and cannot be cancelled.`,
+      );
+    }
     this.kick();
-    return { ReplayArn: this.replayArn(ctx, replay.name), State: updated?.state ?? 'CANCELLING' };
+    return { ReplayArn: this.replayArn(ctx, replay.name), State: 'CANCELLING' };
   }
 
   // ---- the worker --------------------------------------------------------------------------------
@@ -421,7 +428,9 @@ export class ArchiveService {
     for (const replay of await this.store.activeReplays()) {
       const ctx = { accountId: replay.accountId, region: this.region };
       if (replay.state === 'CANCELLING') {
-        await this.store.setReplayState(replay.accountId, replay.name, { state: 'CANCELLED', endedAt: now });
+        await this.store.setReplayState(replay.accountId, replay.name, { state: 'CANCELLED', endedAt: now }, [
+          'CANCELLING',
+        ]);
         continue;
       }
       const batch = await this.store.archivedEvents(replay.archiveId, {
@@ -433,7 +442,11 @@ export class ArchiveService {
       });
       const lastEvent = batch[batch.length - 1];
       if (!lastEvent) {
-        await this.store.setReplayState(replay.accountId, replay.name, { state: 'COMPLETED', endedAt: now }, ACTIVE);
+        // Not over a cancel accepted meanwhile: that one ends CANCELLED on the next step.
+        await this.store.setReplayState(replay.accountId, replay.name, { state: 'COMPLETED', endedAt: now }, [
+          'STARTING',
+          'RUNNING',
+        ]);
         continue;
       }
       const plan = new RoutingPlan();
