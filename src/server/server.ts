@@ -14,6 +14,8 @@ import { EventBusService } from '../services/event-bus-service.js';
 import { EventMetrics } from '../services/event-metrics.js';
 import { EventRouter } from '../services/event-router.js';
 import { MoveTaskService } from '../services/move-task-service.js';
+import { PrometheusMetrics } from '../services/prometheus-metrics.js';
+import { QueueActivityFanOut } from '../services/queue-activity.js';
 import { QueueService } from '../services/queue-service.js';
 import { ScheduleWorker } from '../services/schedule-worker.js';
 import type { RequestContext } from '../services/sqs-api.js';
@@ -49,16 +51,31 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const { clock = systemClock, logger: givenLogger, ...partial } = options;
   const config = resolveConfig(partial);
   const logger = givenLogger ?? pino({ level: config.logLevel, base: { service: 'switchyard' } });
-  const store = new SqliteStore({ dataDir: config.dataDir, durability: config.durability });
+  // The metrics exist before the store so that its commits are measured from the first one.
+  let prometheus: PrometheusMetrics | undefined;
+  const store = new SqliteStore({
+    dataDir: config.dataDir,
+    durability: config.durability,
+    onCommit: (seconds, writes) => prometheus?.commit(seconds, writes),
+  });
   const wakeups = new InProcessWakeups();
-  const queues = new QueueService({ store, clock, limits: config.limits, wakeups });
+  const queueActivity = new QueueActivityFanOut();
+  const queues = new QueueService({ store, clock, limits: config.limits, wakeups, activity: queueActivity });
   const moveTasks = new MoveTaskService({ store, clock, wakeups, region: config.region });
   const services = { queues, moveTasks };
   const eventMetrics = new EventMetrics();
-  const router = new EventRouter({ store, clock, wakeups, metrics: eventMetrics });
+  const router = new EventRouter({ store, clock, wakeups, metrics: eventMetrics, activity: queueActivity });
   const eventBuses = new EventBusService({ store, clock, limits: config.limits, router });
   const deliveries = new DeliveryWorker({ store, clock, router, limits: config.limits });
   const archives = new ArchiveService({ store, clock, router, region: config.region });
+  const metrics = new PrometheusMetrics({
+    store,
+    queues: () =>
+      queues.describeQueues({ accountId: config.accountId, region: config.region, baseUrl: '', senderId: '' }),
+    events: eventMetrics,
+  });
+  prometheus = metrics;
+  queueActivity.add(metrics);
   const schedules = new ScheduleWorker({ store, clock, router, region: config.region });
   const eventsServices = { eventBuses, archives };
   try {
@@ -93,6 +110,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const url = new URL(req.url ?? '/', 'http://localhost');
     const target = headerValue(req, 'x-amz-target');
     let action = target ?? `${req.method} ${url.pathname}`;
+    /** The AWS service a request was for, for the request metrics (none for /health, /metrics…). */
+    let service: 'sqs' | 'events' | undefined;
     let response: WireResponse;
 
     if (req.method === 'GET' && url.pathname === '/health') {
@@ -101,6 +120,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ status: stopping ? 'stopping' : 'ok', version: VERSION, store: store.kind }),
       };
+    } else if (req.method === 'GET' && url.pathname === '/metrics') {
+      response = { status: 200, headers: { 'content-type': metrics.contentType }, body: await metrics.render() };
     } else if (req.method === 'GET' && url.pathname === '/console/api/queues') {
       // The operators' JSON API (the CLI's `queues`; the console builds on it).
       const queuesOverview = await queues.describeQueues(contextFor(req, res));
@@ -111,14 +132,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       };
     } else if (req.method === 'POST' && target?.startsWith(SQS_JSON_TARGET_PREFIX)) {
       action = target.slice(SQS_JSON_TARGET_PREFIX.length);
+      service = 'sqs';
       response = await answerSqsJson(req, res, target, url.pathname);
     } else if (req.method === 'POST' && target?.startsWith(EVENTS_TARGET_PREFIX)) {
-      action = target;
+      action = target.slice(EVENTS_TARGET_PREFIX.length);
+      service = 'events';
       response = await answerEventsJson(req, res, target);
     } else if (req.method === 'POST' && target) {
       response = sqsJsonError(new AwsError('UnknownOperation', `Unknown operation ${target}.`));
     } else if (req.method === 'POST' || url.searchParams.has('Action')) {
       action = url.searchParams.get('Action') ?? 'Query';
+      service = 'sqs';
       response = await answerSqsQuery(req, res, url, requestId);
     } else {
       response = {
@@ -134,10 +158,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       'content-length': Buffer.byteLength(response.body),
     });
     res.end(response.body);
-    logger.debug(
-      { requestId, action, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 },
-      'request',
-    );
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (service !== undefined) metrics.request(service, action, response.status, seconds);
+    logger.debug({ requestId, action, status: response.status, ms: seconds * 1000 }, 'request');
   }
 
   async function answerSqsJson(

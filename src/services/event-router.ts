@@ -9,6 +9,7 @@ import {
 import { type CompiledPattern, compileEventPattern, matchesEvent, RuleIndex } from '../core/event-pattern/index.js';
 import { DEDUP_WINDOW_MS, fifoIdentity } from '../core/fifo-rules.js';
 import { renderInputTransformer, type TransformContext, valueAtJsonPath } from '../core/input-transformer.js';
+import { attributesSize } from '../core/message.js';
 import { parseQueueArn } from '../core/names.js';
 import { integerAttribute } from '../core/queue-attributes.js';
 import type {
@@ -24,6 +25,7 @@ import type {
   TargetSettings,
 } from '../store/types.js';
 import type { EventMetricName, EventMetrics, RuleKey } from './event-metrics.js';
+import type { QueueActivity } from './queue-activity.js';
 import type { WakeupSignal } from './wakeups.js';
 
 /** SenderId of the SQS messages EventBridge delivers. */
@@ -114,13 +116,16 @@ export class RoutingPlan {
   readonly write: RoutedWrite = { batches: [], deliveries: [], archived: [] };
   readonly counts: { rule: RuleKey; metric: EventMetricName }[] = [];
   private readonly byQueue = new Map<number, NewMessage[]>();
+  /** The queues written to, in the order of `write.batches`. */
+  readonly queues: QueueRecord[] = [];
 
-  addMessage(queueId: number, message: NewMessage): void {
-    let batch = this.byQueue.get(queueId);
+  addMessage(queue: QueueRecord, message: NewMessage): void {
+    let batch = this.byQueue.get(queue.id);
     if (!batch) {
       batch = [];
-      this.byQueue.set(queueId, batch);
-      this.write.batches.push({ queueId, messages: batch });
+      this.byQueue.set(queue.id, batch);
+      this.write.batches.push({ queueId: queue.id, messages: batch });
+      this.queues.push(queue);
     }
     batch.push(message);
   }
@@ -147,6 +152,8 @@ export interface EventRouterOptions {
   clock: Clock;
   wakeups: WakeupSignal;
   metrics: EventMetrics;
+  /** Told of the messages routing adds to queues. @defaultValue none */
+  activity?: QueueActivity | undefined;
 }
 
 export interface RouteOptions {
@@ -169,6 +176,7 @@ export class EventRouter {
   private readonly clock: Clock;
   private readonly wakeups: WakeupSignal;
   readonly metrics: EventMetrics;
+  private readonly activity: QueueActivity | undefined;
   /**
    * Routing tables by bus, dropped by `invalidate` on every change through this process's services. This
    * process is the only writer of the SQLite store; a shared store would need a version check here.
@@ -182,6 +190,7 @@ export class EventRouter {
     this.clock = options.clock;
     this.wakeups = options.wakeups;
     this.metrics = options.metrics;
+    this.activity = options.activity;
   }
 
   /** Called after a commit that added outbox deliveries (the delivery worker listens). */
@@ -316,7 +325,7 @@ export class EventRouter {
           await fail({ code: 'INVALID_PARAMETER', message: message.error, retryable: false });
           continue;
         }
-        plan.addMessage(destination.id, message.message);
+        plan.addMessage(destination, message.message);
         plan.count(key, 'Invocations');
       } else if (kind.kind === 'bus' || kind.kind === 'http') {
         const hops = options.hops ?? 0;
@@ -383,7 +392,7 @@ export class EventRouter {
       ...(failed.exhausted ? { EXHAUSTED_RETRY_CONDITION: attribute(failed.exhausted) } : {}),
       RETRY_ATTEMPTS: attribute(String(failed.retryAttempts)),
     };
-    plan.addMessage(queue.id, {
+    plan.addMessage(queue, {
       messageId: randomUUID(),
       body: failed.event,
       attributes,
@@ -440,8 +449,21 @@ export class EventRouter {
   /** Writes the plan in one transaction, then wakes long polls and the delivery worker and counts. */
   async commit(plan: RoutingPlan): Promise<void> {
     if (!plan.isEmpty) {
-      await this.store.routeEvents(plan.write);
-      for (const { queueId, messages } of plan.write.batches) this.wakeups.notify(queueId, messages.length);
+      const results = await this.store.routeEvents(plan.write);
+      plan.write.batches.forEach(({ queueId, messages }, i) => {
+        this.wakeups.notify(queueId, messages.length);
+        const queue = plan.queues[i];
+        const appended = results[i] ?? [];
+        if (queue && this.activity && appended.length > 0) {
+          this.activity.sent(
+            queue,
+            messages.map((m, j) => ({
+              bytes: Buffer.byteLength(m.body, 'utf8') + attributesSize(m.attributes),
+              duplicate: appended[j]?.duplicate === true,
+            })),
+          );
+        }
+      });
       if ((plan.write.deliveries?.length ?? 0) > 0) for (const listener of this.deliveryListeners) listener();
     }
     for (const { rule, metric } of plan.counts) this.metrics.add(rule, metric);

@@ -50,6 +50,7 @@ import {
 } from '../core/receive-rules.js';
 import { validateTagKeys, validateTags } from '../core/tags.js';
 import type { AppendResult, NewMessage, QueueRecord, Store } from '../store/types.js';
+import type { QueueActivity } from './queue-activity.js';
 import type {
   AddPermissionInput,
   BatchOutput,
@@ -83,6 +84,8 @@ export interface QueueServiceOptions {
   clock: Clock;
   limits: Limits;
   wakeups: WakeupSignal;
+  /** Told of sends, receives and deletes once committed. @defaultValue none */
+  activity?: QueueActivity | undefined;
 }
 
 export interface QueueOverview {
@@ -113,6 +116,7 @@ export class QueueService {
   private readonly clock: Clock;
   private readonly limits: Limits;
   private readonly wakeups: WakeupSignal;
+  private readonly activity: QueueActivity | undefined;
   private stopping = false;
 
   constructor(options: QueueServiceOptions) {
@@ -120,6 +124,7 @@ export class QueueService {
     this.clock = options.clock;
     this.limits = options.limits;
     this.wakeups = options.wakeups;
+    this.activity = options.activity;
   }
 
   /** Ends every pending long poll with an empty answer and makes new ones return at once. */
@@ -433,6 +438,7 @@ export class QueueService {
     const queue = await this.resolveQueue(ctx, input.QueueUrl);
     const prepared = this.prepareMessage(ctx, queue, input, 'single');
     const [appended] = await this.store.appendMessages(queue.id, [prepared.stored]);
+    this.activity?.sent(queue, [{ bytes: storedSize(prepared.stored), duplicate: appended?.duplicate === true }]);
     // One new message can serve one receive: waking every parked poll would have the rest find nothing.
     this.wakeups.notify(queue.id, 1);
     return completeSendOutput(prepared.output, appended);
@@ -470,7 +476,13 @@ export class QueueService {
             accepted.map((a) => a.stored),
           )
         : [];
-    if (accepted.length > 0) this.wakeups.notify(queue.id, accepted.length);
+    if (accepted.length > 0) {
+      this.wakeups.notify(queue.id, accepted.length);
+      this.activity?.sent(
+        queue,
+        accepted.map((a, i) => ({ bytes: storedSize(a.stored), duplicate: appended[i]?.duplicate === true })),
+      );
+    }
     const Successful = accepted.map((a, i) => ({ Id: a.Id, ...completeSendOutput(a.output, appended[i]) }));
     return { Successful, Failed };
   }
@@ -561,6 +573,7 @@ export class QueueService {
       const seen = this.wakeups.version(queue.id);
       const claimed = await this.claim(ctx, queue, params.max, params.visibilityTimeoutSeconds);
       if (claimed.length > 0) {
+        this.activity?.received(queue, claimed.length);
         return {
           Messages: claimed.map((m) => {
             const selected = selectMessageAttributes(m.attributes, input.MessageAttributeNames);
@@ -581,12 +594,18 @@ export class QueueService {
         };
       }
       const now = this.clock.now();
-      if (now >= deadline || this.stopping || ctx.signal?.aborted) return {};
+      if (now >= deadline || this.stopping || ctx.signal?.aborted) {
+        this.activity?.received(queue, 0);
+        return {};
+      }
       const next = await this.store.nextVisibleAt(queue.id, now);
       await this.wakeups.wait(queue.id, Math.min(deadline, next ?? deadline) - now, ctx.signal, seen);
       // The queue may have been deleted or changed while we waited.
       const fresh = await this.store.getQueueById(queue.id);
-      if (!fresh) return {};
+      if (!fresh) {
+        this.activity?.received(queue, 0);
+        return {};
+      }
       queue = fresh;
     }
   }
@@ -640,7 +659,9 @@ export class QueueService {
     const handle = decodeReceiptHandle(raw);
     if (handle.queueId !== queue.id) throw invalidReceiptHandle(raw);
     if (!isFifo(queue)) {
-      await this.store.deleteMessage(queue.id, handle.seq, handle.token);
+      if ((await this.store.deleteMessage(queue.id, handle.seq, handle.token)) === 'deleted') {
+        this.activity?.deleted(queue, 1);
+      }
       return;
     }
     // FIFO: once a handle's visibility has ended, the message may belong to the next receiver, so the
@@ -654,7 +675,10 @@ export class QueueService {
     }
     // Deleting a group's message may unlock the group, for one waiting long poll: waking them all would
     // have every one of them search the queue for the single group that came free.
-    if (outcome === 'deleted') this.wakeups.notify(queue.id, 1);
+    if (outcome === 'deleted') {
+      this.wakeups.notify(queue.id, 1);
+      this.activity?.deleted(queue, 1);
+    }
   }
 
   async deleteMessageBatch(ctx: RequestContext, input: DeleteMessageBatchInput): Promise<BatchOutput<{ Id: string }>> {
@@ -736,4 +760,9 @@ function batchFailure(Id: string, error: unknown): BatchResultErrorEntry {
     return { Id, SenderFault: error.spec.fault === 'Sender', Code: error.spec.queryCode, Message: error.message };
   }
   return { Id, SenderFault: false, Code: 'InternalError', Message: 'The entry could not be processed.' };
+}
+
+/** A stored message's size as SQS counts it for SentMessageSize: body plus attributes. */
+function storedSize(message: NewMessage): number {
+  return Buffer.byteLength(message.body, 'utf8') + attributesSize(message.attributes);
 }

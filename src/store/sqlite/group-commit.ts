@@ -25,7 +25,11 @@ export class GroupCommitter {
   private readonly release: Database.Statement;
   private readonly rollbackToSavepoint: Database.Statement;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    /** Told of each commit's duration and write count, for metrics; must not throw. */
+    private readonly onCommit?: (seconds: number, writes: number) => void,
+  ) {
     // Prepared once: wrapping each write in a fresh db.transaction() cost ~5% of the server's CPU.
     this.begin = db.prepare('BEGIN');
     this.commit = db.prepare('COMMIT');
@@ -54,6 +58,7 @@ export class GroupCommitter {
     this.pending = [];
     if (batch.length === 0) return;
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const started = process.hrtime.bigint();
     try {
       this.begin.run();
       for (const write of batch) {
@@ -76,6 +81,7 @@ export class GroupCommitter {
     }
     this.stats.commits += 1;
     this.stats.writes += batch.length;
+    this.onCommit?.(Number(process.hrtime.bigint() - started) / 1e9, batch.length);
     batch.forEach((write, i) => {
       const outcome = outcomes[i];
       if (outcome?.ok) write.resolve(outcome.value);

@@ -57,6 +57,8 @@ export interface SqliteStoreOptions {
    * @defaultValue 'full'
    */
   durability?: Durability;
+  /** Told of each group commit's duration and write count (metrics). */
+  onCommit?: ((seconds: number, writes: number) => void) | undefined;
 }
 
 interface QueueRow {
@@ -257,7 +259,7 @@ export class SqliteStore implements Store {
       this.db.close();
       throw error;
     }
-    this.writer = new GroupCommitter(this.db);
+    this.writer = new GroupCommitter(this.db, options.onCommit);
     this.routing = new EventRoutingTables(this.db);
     const db = this.db;
     this.sql = {
