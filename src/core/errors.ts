@@ -45,6 +45,20 @@ const events = (shape: string, status = 400, fault: 'Sender' | 'Receiver' = 'Sen
   fault,
 });
 
+/** CloudWatch errors: AWS JSON 1.0, query-compatible (the legacy code rides in `x-amzn-query-error`). */
+const cloudwatch = (
+  shape: string,
+  queryCode: string,
+  status = 400,
+  fault: 'Sender' | 'Receiver' = 'Sender',
+): AwsErrorSpec => ({
+  shape,
+  namespace: 'com.amazonaws.cloudwatch',
+  queryCode,
+  status,
+  fault,
+});
+
 /** The table from error code to wire details, as AWS SQS (and EventBridge) answer them. */
 export const ERROR_SPECS = {
   QueueDoesNotExist: sqs('QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue'),
@@ -84,6 +98,15 @@ export const ERROR_SPECS = {
   EventsConcurrentModification: events('ConcurrentModificationException'),
   EventsIllegalStatus: events('IllegalStatusException'),
   EventsInternal: events('InternalException', 500, 'Receiver'),
+  CloudWatchInvalidParameterValue: cloudwatch('InvalidParameterValueException', 'InvalidParameterValue'),
+  CloudWatchMissingParameter: cloudwatch('MissingRequiredParameterException', 'MissingParameter'),
+  CloudWatchInvalidParameterCombination: cloudwatch(
+    'InvalidParameterCombinationException',
+    'InvalidParameterCombination',
+  ),
+  CloudWatchInvalidNextToken: cloudwatch('InvalidNextToken', 'InvalidNextToken'),
+  CloudWatchResourceNotFound: cloudwatch('ResourceNotFound', 'ResourceNotFound', 404),
+  CloudWatchLimitExceeded: cloudwatch('LimitExceededFault', 'LimitExceeded'),
 } as const satisfies Record<string, AwsErrorSpec>;
 
 export type AwsErrorCode = keyof typeof ERROR_SPECS;

@@ -7,18 +7,21 @@ import { AwsError, isAwsError } from '../core/errors.js';
 import { handleSqsJson, SQS_JSON_TARGET_PREFIX, sqsJsonError } from '../protocol/aws-json.js';
 import { EVENTS_TARGET_PREFIX, eventsJsonError, handleEventsJson } from '../protocol/aws-json11.js';
 import { handleSqsQuery, sqsQueryError } from '../protocol/aws-query.js';
+import { CLOUDWATCH_TARGET_PREFIX, handleCloudWatchJson } from '../protocol/cloudwatch-json.js';
 import type { WireResponse } from '../protocol/wire.js';
 import { ArchiveService } from '../services/archive-service.js';
 import { DeliveryWorker } from '../services/delivery-worker.js';
 import { EventBusService } from '../services/event-bus-service.js';
 import { EventMetrics } from '../services/event-metrics.js';
 import { EventRouter } from '../services/event-router.js';
+import { MetricsService } from '../services/metrics-service.js';
 import { MoveTaskService } from '../services/move-task-service.js';
 import { PrometheusMetrics } from '../services/prometheus-metrics.js';
 import { QueueActivityFanOut } from '../services/queue-activity.js';
 import { QueueService } from '../services/queue-service.js';
 import { ScheduleWorker } from '../services/schedule-worker.js';
 import type { RequestContext } from '../services/sqs-api.js';
+import { SqsCloudWatchMetrics } from '../services/sqs-cloudwatch-metrics.js';
 import { InProcessWakeups } from '../services/wakeups.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { VERSION } from '../version.js';
@@ -38,6 +41,8 @@ export interface RunningServer {
   readonly eventMetrics: EventMetrics;
   readonly deliveries: DeliveryWorker;
   readonly archives: ArchiveService;
+  /** Samples the AWS/SQS gauges (once a minute on its own; tests call `sample()`). */
+  readonly sqsCloudWatch: SqsCloudWatchMetrics;
   /** Graceful stop: refuse new connections, end long polls empty, finish requests, close the database. */
   close(): Promise<void>;
 }
@@ -75,6 +80,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     events: eventMetrics,
   });
   prometheus = metrics;
+  const cloudMetrics = new MetricsService({ store, clock });
+  const cloudWatchServices = { metrics: cloudMetrics };
+  const sqsCloudWatch = new SqsCloudWatchMetrics({
+    metrics: cloudMetrics,
+    clock,
+    queues: async () =>
+      (
+        await queues.describeQueues({ accountId: config.accountId, region: config.region, baseUrl: '', senderId: '' })
+      ).map((q) => ({ ...q, accountId: config.accountId })),
+  });
+  queueActivity.add(sqsCloudWatch);
   queueActivity.add(metrics);
   const schedules = new ScheduleWorker({ store, clock, router, region: config.region });
   const eventsServices = { eventBuses, archives };
@@ -111,7 +127,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const target = headerValue(req, 'x-amz-target');
     let action = target ?? `${req.method} ${url.pathname}`;
     /** The AWS service a request was for, for the request metrics (none for /health, /metrics…). */
-    let service: 'sqs' | 'events' | undefined;
+    let service: 'sqs' | 'events' | 'cloudwatch' | undefined;
     let response: WireResponse;
 
     if (req.method === 'GET' && url.pathname === '/health') {
@@ -138,6 +154,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       action = target.slice(EVENTS_TARGET_PREFIX.length);
       service = 'events';
       response = await answerEventsJson(req, res, target);
+    } else if (req.method === 'POST' && target?.startsWith(CLOUDWATCH_TARGET_PREFIX)) {
+      action = target.slice(CLOUDWATCH_TARGET_PREFIX.length);
+      service = 'cloudwatch';
+      response = await answerCloudWatchJson(req, res, target);
     } else if (req.method === 'POST' && target) {
       response = sqsJsonError(new AwsError('UnknownOperation', `Unknown operation ${target}.`));
     } else if (req.method === 'POST' || url.searchParams.has('Action')) {
@@ -190,6 +210,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     }
   }
 
+  async function answerCloudWatchJson(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    target: string,
+  ): Promise<WireResponse> {
+    try {
+      const body = await readBody(req);
+      return await handleCloudWatchJson(cloudWatchServices, contextFor(req, res), target, body);
+    } catch (error) {
+      return sqsJsonError(toAwsError(error));
+    }
+  }
+
   /** AWS Query: the form in the query string and, for a form POST, in the body (which wins on a clash). */
   async function answerSqsQuery(
     req: http.IncomingMessage,
@@ -239,6 +272,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   moveTasks.startWorker();
   deliveries.start();
   archives.startWorker();
+  cloudMetrics.start();
+  sqsCloudWatch.start();
   schedules.start();
 
   try {
@@ -256,6 +291,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await deliveries.stop();
     await archives.stopWorker();
     await schedules.stop();
+    sqsCloudWatch.stop();
+    await cloudMetrics.stop();
     await store.close();
     throw error;
   }
@@ -280,13 +317,28 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       server.closeAllConnections();
       await listenerClosed;
+      sqsCloudWatch.stop();
+      await cloudMetrics.stop();
       await store.close();
       logger.info('switchyard stopped');
     })();
     return closing;
   };
 
-  return { url, port, config, store, queues, moveTasks, eventBuses, eventMetrics, deliveries, archives, close };
+  return {
+    url,
+    port,
+    config,
+    store,
+    queues,
+    moveTasks,
+    eventBuses,
+    eventMetrics,
+    deliveries,
+    archives,
+    sqsCloudWatch,
+    close,
+  };
 }
 
 function headerValue(req: http.IncomingMessage, name: string): string | undefined {

@@ -237,6 +237,27 @@ export interface Store {
   /** Replays in STARTING, RUNNING or CANCELLING state, for the worker. */
   activeReplays(): Promise<ReplayRecord[]>;
 
+  /**
+   * Adds statistic sets to metric buckets in one transaction, creating series as needed: a bucket that
+   * exists is replaced by `merge(stored, added)`. Statistic sets are opaque text here (the metrics core
+   * owns their shape).
+   */
+  writeMetricBuckets(
+    buckets: readonly NewMetricBucket[],
+    merge: (stored: string, added: string) => string,
+  ): Promise<void>;
+  /** Buckets of one series at one resolution with `fromMs <= start < toMs`, by start. */
+  metricBuckets(
+    seriesId: number,
+    options: { resolution: number; fromMs: number; toMs: number; unit?: string | undefined },
+  ): Promise<MetricBucketRecord[]>;
+  /** Series of an account matching the filter, by id, after `afterId`. */
+  listMetricSeries(accountId: string, filter: MetricSeriesFilter): Promise<MetricSeriesRecord[]>;
+  /** The series with exactly these dimensions (canonical JSON), if it has ever had data. */
+  findMetricSeries(key: MetricSeriesKey): Promise<MetricSeriesRecord | undefined>;
+  /** Deletes the buckets of a resolution that started before `beforeMs`; returns how many. */
+  expireMetricBuckets(resolution: number, beforeMs: number, limit: number): Promise<number>;
+
   /** Enabled rules with a schedule expression, with the schedule's stored state. */
   scheduledRules(): Promise<{ rule: RuleRecord; schedule?: RuleSchedule }[]>;
 
@@ -596,4 +617,46 @@ export interface RuleSchedule {
   expression: string;
   anchor: number;
   nextFireAt: number | null;
+}
+
+/** A metric's identity: CloudWatch's namespace, name and dimension set (sorted by name, as canonical JSON). */
+export interface MetricSeriesKey {
+  accountId: string;
+  namespace: string;
+  name: string;
+  /** `JSON.stringify` of the dimensions `[{Name, Value}]` sorted by Name. */
+  dimensions: string;
+}
+
+export interface MetricSeriesRecord extends MetricSeriesKey {
+  id: number;
+  lastSeen: number;
+}
+
+export interface NewMetricBucket {
+  series: MetricSeriesKey;
+  /** Period of the bucket in seconds (1 for high resolution, 60 otherwise). */
+  resolution: number;
+  /** Start of the bucket, epoch ms. */
+  start: number;
+  /** CloudWatch unit, '' when none was given. */
+  unit: string;
+  stats: string;
+}
+
+export interface MetricBucketRecord {
+  start: number;
+  unit: string;
+  stats: string;
+}
+
+export interface MetricSeriesFilter {
+  namespace?: string | undefined;
+  name?: string | undefined;
+  /** Every one must be among the series' dimensions (with this value, when given). */
+  dimensions?: readonly { Name: string; Value?: string | undefined }[] | undefined;
+  /** Only series with data since then. */
+  activeSince?: number | undefined;
+  afterId?: number | undefined;
+  limit: number;
 }

@@ -223,6 +223,30 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 8,
+    name: 'metric series and their per-period statistic sets',
+    sql: `
+      CREATE TABLE metric_series (
+        id INTEGER PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        dimensions TEXT NOT NULL,
+        last_seen INTEGER NOT NULL,
+        UNIQUE (account_id, namespace, name, dimensions)
+      );
+      CREATE TABLE metric_buckets (
+        series_id INTEGER NOT NULL,
+        resolution INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        unit TEXT NOT NULL,
+        stats TEXT NOT NULL,
+        PRIMARY KEY (series_id, resolution, start, unit)
+      ) WITHOUT ROWID;
+      CREATE INDEX metric_buckets_by_age ON metric_buckets (resolution, start);
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction. Returns the schema version. */

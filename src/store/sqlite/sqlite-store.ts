@@ -14,6 +14,10 @@ import type {
   DeliveryRecord,
   DeliveryRetry,
   EventBusRecord,
+  MetricBucketRecord,
+  MetricSeriesFilter,
+  MetricSeriesKey,
+  MetricSeriesRecord,
   MoveRequest,
   MoveResult,
   MoveTaskRecord,
@@ -21,6 +25,7 @@ import type {
   NewArchive,
   NewEventBus,
   NewMessage,
+  NewMetricBucket,
   NewMoveTask,
   NewQueue,
   NewReplay,
@@ -44,6 +49,7 @@ import type {
 } from '../types.js';
 import { EventRoutingTables } from './event-routing.js';
 import { GroupCommitter } from './group-commit.js';
+import { MetricTables } from './metric-tables.js';
 import { migrate } from './migrations.js';
 
 export type Durability = 'full' | 'relaxed';
@@ -241,6 +247,7 @@ export class SqliteStore implements Store {
   private readonly inflightBounds = new Map<number, { count: number }>();
   private readonly sql;
   private readonly routing: EventRoutingTables;
+  private readonly metrics: MetricTables;
 
   constructor(options: SqliteStoreOptions) {
     let file = ':memory:';
@@ -261,6 +268,7 @@ export class SqliteStore implements Store {
     }
     this.writer = new GroupCommitter(this.db, options.onCommit);
     this.routing = new EventRoutingTables(this.db);
+    this.metrics = new MetricTables(this.db);
     const db = this.db;
     this.sql = {
       busByName: db.prepare<[string, string], EventBusRow>(
@@ -660,6 +668,32 @@ export class SqliteStore implements Store {
 
   async activeReplays(): Promise<ReplayRecord[]> {
     return this.routing.activeReplays();
+  }
+
+  async writeMetricBuckets(
+    buckets: readonly NewMetricBucket[],
+    merge: (stored: string, added: string) => string,
+  ): Promise<void> {
+    return this.writer.run(() => this.metrics.write(buckets, merge));
+  }
+
+  async metricBuckets(
+    seriesId: number,
+    options: { resolution: number; fromMs: number; toMs: number; unit?: string | undefined },
+  ): Promise<MetricBucketRecord[]> {
+    return this.metrics.buckets(seriesId, options);
+  }
+
+  async listMetricSeries(accountId: string, filter: MetricSeriesFilter): Promise<MetricSeriesRecord[]> {
+    return this.metrics.list(accountId, filter);
+  }
+
+  async findMetricSeries(key: MetricSeriesKey): Promise<MetricSeriesRecord | undefined> {
+    return this.metrics.find(key);
+  }
+
+  async expireMetricBuckets(resolution: number, beforeMs: number, limit: number): Promise<number> {
+    return this.writer.run(() => this.metrics.expire(resolution, beforeMs, limit));
   }
 
   async scheduledRules(): Promise<{ rule: RuleRecord; schedule?: RuleSchedule }[]> {
