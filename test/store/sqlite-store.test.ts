@@ -118,6 +118,8 @@ describe('SqliteStore: migrations', () => {
           'event_targets',
           'fifo_dedup',
           'messages',
+          'metric_buckets',
+          'metric_series',
           'move_tasks',
           'queues',
           'rule_schedules',
