@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { AwsError } from '../core/errors.js';
 import { MAX_EVENT_PATTERN_LENGTH, validateEventPattern } from '../core/event-pattern/index.js';
 import type { ArchiveRecord, ReplayRecord, ReplayState, Store } from '../store/types.js';
+import { BackgroundLoop } from './background-loop.js';
 import { type AccountContext, DEFAULT_BUS, type EventRouter, parseRuleArn, RoutingPlan } from './event-router.js';
 import { decodeToken, encodeToken, maxLength, pageLimit, required, validation } from './events-validation.js';
 
@@ -64,8 +65,7 @@ export class ArchiveService {
   private readonly router: EventRouter;
   /** The server's region: replays route in it. */
   private readonly region: string;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop = new BackgroundLoop(() => this.step(), 200);
 
   constructor(options: { store: Store; clock: Clock; router: EventRouter; region: string }) {
     this.store = options.store;
@@ -389,33 +389,16 @@ export class ArchiveService {
 
   // ---- the worker --------------------------------------------------------------------------------
 
-  startWorker(tickMs = 200): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.kick(), tickMs);
-    this.timer.unref();
-    this.kick();
+  startWorker(): void {
+    this.loop.start();
   }
 
-  async stopWorker(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stopWorker(): Promise<void> {
+    return this.loop.stop();
   }
 
   kick(): void {
-    if (this.running || !this.timer) return;
-    let more = false;
-    this.running = this.step()
-      .then((result) => {
-        more = result;
-      })
-      .catch(() => {
-        // A failed step wrote nothing; the next tick tries again.
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (more && this.timer) setImmediate(() => this.kick());
-      });
+    this.loop.kick();
   }
 
   /**

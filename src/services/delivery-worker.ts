@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { type DeliveryFailure, decideAfterFailure, httpFailure } from '../core/delivery-retry.js';
 import type { Limits } from '../core/limits.js';
 import type { DeliveryRecord, Store } from '../store/types.js';
+import { BackgroundLoop } from './background-loop.js';
 import type { RuleKey } from './event-metrics.js';
 import { classifyTarget, type EventRouter, MAX_BUS_HOPS, parseRuleArn, RoutingPlan } from './event-router.js';
 
@@ -35,9 +36,7 @@ export class DeliveryWorker {
   private readonly random: () => number;
   private readonly pollMs: number;
   private readonly concurrency: number;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly loop: BackgroundLoop;
   private stopping = false;
   private readonly inFlight = new Set<AbortController>();
 
@@ -49,43 +48,25 @@ export class DeliveryWorker {
     this.random = options.random ?? Math.random;
     this.pollMs = options.pollMs ?? 250;
     this.concurrency = options.concurrency ?? 16;
+    this.loop = new BackgroundLoop(() => this.pass(), this.pollMs);
     this.router.onDeliveries(() => this.kick());
   }
 
   start(): void {
-    if (this.timer) return;
     this.stopping = false;
-    this.timer = setInterval(() => this.kick(), this.pollMs);
-    this.timer.unref();
-    this.kick();
+    this.loop.start();
   }
 
   /** Stops polling, aborts HTTP calls under way (they will be retried after a restart) and waits. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
     this.stopping = true;
     for (const controller of this.inFlight) controller.abort();
-    await this.running;
+    await this.loop.stop();
   }
 
-  /** Runs a pass unless one is under way (then another follows it). */
+  /** Runs a pass now, or right after the one under way. */
   kick(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.pass()
-      .catch(() => {
-        // A failed pass changed nothing it did not commit; the next tick tries again.
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (this.again && this.timer) {
-          this.again = false;
-          setImmediate(() => this.kick());
-        }
-      });
+    this.loop.kick();
   }
 
   /** Delivers what is due until nothing is; resolves when done (tests await it). */

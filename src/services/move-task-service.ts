@@ -11,6 +11,7 @@ import {
 import { parseQueueArn, queueArn } from '../core/names.js';
 import { redrivePolicyOf } from '../core/queue-attributes.js';
 import type { MoveTaskRecord, QueueRecord, Store } from '../store/types.js';
+import { BackgroundLoop } from './background-loop.js';
 import type { RequestContext } from './sqs-api.js';
 import type { WakeupSignal } from './wakeups.js';
 
@@ -59,8 +60,7 @@ export class MoveTaskService {
   private readonly wakeups: WakeupSignal;
   private readonly region: string;
   private readonly tickMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: BackgroundLoop;
   /** Throttle state per task: a cache, rebuilt after a restart. */
   private readonly budgets = new Map<string, { budget: number; at: number }>();
 
@@ -70,6 +70,7 @@ export class MoveTaskService {
     this.wakeups = options.wakeups;
     this.region = options.region;
     this.tickMs = options.tickMs ?? 100;
+    this.loop = new BackgroundLoop(() => this.step(), this.tickMs);
   }
 
   private async queueByArn(arn: string, parameter: 'SourceArn' | 'DestinationArn'): Promise<QueueRecord> {
@@ -177,33 +178,16 @@ export class MoveTaskService {
 
   /** Starts the worker; RUNNING tasks left by an earlier process resume. */
   startWorker(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.kick(), this.tickMs);
-    this.timer.unref();
-    this.kick();
+    this.loop.start();
   }
 
-  async stopWorker(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stopWorker(): Promise<void> {
+    return this.loop.stop();
   }
 
-  /** Runs one step unless one is under way; an unthrottled task with more to move gets the next at once. */
+  /** Runs a step now; an unthrottled task with more to move gets the next at once. */
   private kick(): void {
-    if (this.running) return;
-    let more = false;
-    this.running = this.step()
-      .then((busy) => {
-        more = busy;
-      })
-      .catch(() => {
-        // A failed step changed nothing (it is one transaction); the next tick tries again.
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (more && this.timer) setImmediate(() => this.kick());
-      });
+    this.loop.kick();
   }
 
   /**

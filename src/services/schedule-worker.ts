@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { nextFireTime, parseScheduleExpression, type Schedule } from '../core/schedule.js';
 import type { RuleRecord, RuleSchedule, Store } from '../store/types.js';
+import { BackgroundLoop } from './background-loop.js';
 import { type EventRouter, RoutingPlan, ruleArn } from './event-router.js';
 
 /** ISO-8601 UTC to the second, as EventBridge writes `time`. */
@@ -22,41 +23,23 @@ export class ScheduleWorker {
   private readonly clock: Clock;
   private readonly router: EventRouter;
   private readonly region: string;
-  private readonly tickMs: number;
   private readonly parsed = new Map<string, Schedule>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: BackgroundLoop;
 
   constructor(options: { store: Store; clock: Clock; router: EventRouter; region: string; tickMs?: number }) {
     this.store = options.store;
     this.clock = options.clock;
     this.router = options.router;
     this.region = options.region;
-    this.tickMs = options.tickMs ?? 1000;
+    this.loop = new BackgroundLoop(() => this.step(), options.tickMs ?? 1000);
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.kick(), this.tickMs);
-    this.timer.unref();
-    this.kick();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  private kick(): void {
-    if (this.running) return;
-    this.running = this.step()
-      .catch(() => {
-        // Nothing of a failed step was written; the next tick tries again.
-      })
-      .finally(() => {
-        this.running = undefined;
-      });
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private schedule(expression: string): Schedule | undefined {

@@ -8,14 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import {
   CreateEventBusCommand,
-  EventBridgeClient,
   PutEventsCommand,
   type PutEventsCommandOutput,
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
-import { type ServerProcess, serverProcesses, sleep } from '../helpers/process.js';
+import { serverProcesses, sleep } from '../helpers/process.js';
+import { eventBridgeClient } from '../helpers/server.js';
 import { drain } from '../helpers/sqs.js';
 
 const { dataDir: newDataDir, serve } = serverProcesses();
@@ -24,15 +24,6 @@ const CALLS = 120;
 const WORKERS = 12;
 const KILL_AFTER = 40;
 const FAST_RETRIES = ['--limit', 'deliveryRetryBaseMillis=50', '--limit', 'deliveryRetryMaxDelayMillis=100'];
-
-function eventBridge(server: ServerProcess): EventBridgeClient {
-  return new EventBridgeClient({
-    endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    maxAttempts: 1,
-  });
-}
 
 test('outbox deliveries acknowledged before a SIGKILL are made after the restart; the bus target exactly once', async () => {
   let healthy = false;
@@ -55,7 +46,7 @@ test('outbox deliveries acknowledged before a SIGKILL are made after the restart
 
   const dataDir = newDataDir('outbox-crash-');
   let server = await serve(dataDir, 'full', FAST_RETRIES);
-  const eb = eventBridge(server);
+  const eb = eventBridgeClient(server.url);
   const url = (await server.sqs.send(new CreateQueueCommand({ QueueName: 'downstream-orders' }))).QueueUrl ?? '';
   await eb.send(new CreateEventBusCommand({ Name: 'downstream' }));
   await eb.send(

@@ -4,14 +4,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  EventBridgeClient,
   PutEventsCommand,
   type PutEventsCommandOutput,
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
-import { type ServerProcess, serverProcesses } from '../helpers/process.js';
+import { serverProcesses } from '../helpers/process.js';
+import { eventBridgeClient } from '../helpers/server.js';
 import { drain } from '../helpers/sqs.js';
 
 const { dataDir: newDataDir, serve } = serverProcesses();
@@ -21,19 +21,10 @@ const WORKERS = 24;
 /** SIGKILL once this many calls have been answered. */
 const KILL_AFTER = 100;
 
-function eventBridge(server: ServerProcess): EventBridgeClient {
-  return new EventBridgeClient({
-    endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    maxAttempts: 1,
-  });
-}
-
 test('PutEvents acknowledged before a SIGKILL are delivered exactly once after the restart', async () => {
   const dataDir = newDataDir('putevents-crash-');
   let server = await serve(dataDir);
-  const eb = eventBridge(server);
+  const eb = eventBridgeClient(server.url);
   const url = (await server.sqs.send(new CreateQueueCommand({ QueueName: 'crash-events' }))).QueueUrl ?? '';
   assert.ok(url);
   await eb.send(new PutRuleCommand({ Name: 'crash-rule', EventPattern: '{"source":["crash.app"]}' }));
