@@ -8,42 +8,13 @@ import {
   mergeStats,
   type StatSet,
 } from '../core/metrics/aggregate.js';
-import { statisticValue } from '../core/metrics/statistics.js';
+import {
+  isMetricUnit,
+  isPercentileStatistic,
+  isStandardStatistic,
+  statisticValue,
+} from '../core/metrics/statistics.js';
 import type { MetricSeriesKey, NewMetricBucket, Store } from '../store/types.js';
-
-/** CloudWatch's units (PutMetricData `Unit`). */
-export const UNITS = [
-  'Seconds',
-  'Microseconds',
-  'Milliseconds',
-  'Bytes',
-  'Kilobytes',
-  'Megabytes',
-  'Gigabytes',
-  'Terabytes',
-  'Bits',
-  'Kilobits',
-  'Megabits',
-  'Gigabits',
-  'Terabits',
-  'Percent',
-  'Count',
-  'Bytes/Second',
-  'Kilobytes/Second',
-  'Megabytes/Second',
-  'Gigabytes/Second',
-  'Terabytes/Second',
-  'Bits/Second',
-  'Kilobits/Second',
-  'Megabits/Second',
-  'Gigabits/Second',
-  'Terabits/Second',
-  'Count/Second',
-  'None',
-] as const;
-
-const STANDARD_STATISTICS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum'] as const;
-type StandardStatistic = (typeof STANDARD_STATISTICS)[number];
 
 /** Datapoints one GetMetricStatistics call may return (CloudWatch's limit). */
 export const MAX_DATAPOINTS = 1440;
@@ -242,7 +213,7 @@ export class MetricsService {
       if (datum.MetricName.length > 255) throw invalid(`${where}.MetricName must be at most 255 characters long.`);
       checkDimensions(datum.Dimensions, where);
       const unit = datum.Unit ?? '';
-      if (unit !== '' && !(UNITS as readonly string[]).includes(unit)) {
+      if (unit !== '' && !isMetricUnit(unit)) {
         throw invalid(`The value ${unit} for parameter ${where}.Unit is not valid.`);
       }
       const resolution = datum.StorageResolution ?? 60;
@@ -343,18 +314,18 @@ export class MetricsService {
       );
     }
     for (const s of statistics) {
-      if (!(STANDARD_STATISTICS as readonly string[]).includes(s)) {
+      if (!isStandardStatistic(s)) {
         throw invalid(`The value ${s} for parameter Statistics is not valid.`);
       }
     }
     if (extended.length > 10) throw invalid('At most 10 ExtendedStatistics are allowed.');
     for (const s of extended) {
-      if (!/^p\d{1,2}(\.\d{1,2})?$/.test(s) && !/^p100$/.test(s)) {
+      if (!isPercentileStatistic(s)) {
         throw invalid(`The value ${s} for parameter ExtendedStatistics is not valid.`);
       }
     }
     const unit = input.Unit;
-    if (unit !== undefined && !(UNITS as readonly string[]).includes(unit)) {
+    if (unit !== undefined && !isMetricUnit(unit)) {
       throw invalid(`The value ${unit} for parameter Unit is not valid.`);
     }
     const from = Math.round(input.StartTime * 1000);
@@ -394,7 +365,7 @@ export class MetricsService {
       }
       for (const [start, { set, unit: u }] of [...byPeriod].sort(([a], [b]) => a - b)) {
         const point: Record<string, unknown> = { Timestamp: start / 1000, Unit: u === '' ? 'None' : u };
-        for (const s of statistics) point[s] = statisticValue(set, s as StandardStatistic);
+        for (const s of statistics) point[s] = statisticValue(set, s);
         if (extended.length > 0) {
           point.ExtendedStatistics = Object.fromEntries(extended.map((s) => [s, statisticValue(set, s)]));
         }

@@ -1,83 +1,220 @@
 /**
- * Statistic sets: what CloudWatch keeps of the values of one metric in one period. Sample count, sum,
- * minimum and maximum are exact; percentiles come from a log-scale histogram whose buckets are 1% wide
- * (a value's bucket holds the values within 1% of it), so a percentile is within 1% of a value that was
- * recorded. A set that received a PutMetricData `StatisticValues` has no distribution, and percentiles
- * are not available for it, as in CloudWatch.
+ * Statistic sets: what is kept of one metric's values in one period (pure: no I/O, no clock; times are epoch ms).
+ *
+ * Sample count, sum, minimum and maximum are exact (the sum up to floating-point rounding). For percentiles and the
+ * other extended statistics a set also keeps the distribution of its values, bounded in size:
+ *
+ * - While it holds at most {@link EXACT_LIMIT} distinct non-zero values, it keeps each of them with its count, and
+ *   every statistic is exact (most periods of most metrics stay in this form).
+ * - Past that it keeps a log-bucketed histogram. Bucket `i` holds the positive values in (γ^(i-1), γ^i] with
+ *   γ = (1 + α) / (1 - α), and stands for the value 2γ^i / (γ + 1), which is within a relative error
+ *   α = {@link RELATIVE_ACCURACY} (0.5%) of every value in the bucket. So a percentile is then within 0.5% of the
+ *   exact nearest-rank percentile of the recorded values (see statistics.ts).
+ * - At most {@link MAX_BUCKETS} non-empty buckets are kept. Past that the lowest buckets are folded into the lowest
+ *   one kept, which needs values spread over more than 2048 buckets, a ratio of at least γ^2048 ≈ 8·10^8 between
+ *   the largest and smallest non-zero values; the folded values then read as that bucket's value, so low percentiles
+ *   lose precision and high ones keep it.
+ * - Zeros are counted apart, exactly, in both forms.
+ * - Which form a set is in, and the histogram's folding, depend only on the values it holds, never on the order
+ *   they were added or sets merged in: rollups are associative.
+ * - Both forms are sorted lists of [value or bucket index, count] pairs: JSON-safe (sets are stored as JSON), and
+ *   merged in one pass.
+ *
+ * As CloudWatch documents ("Requirements to use percentiles, trimmed mean, and some other statistics"), a set has no
+ * distribution — and percentiles are unavailable for its period — once it holds a negative value, or a statistic set
+ * (PutMetricData `StatisticValues`) other than one of identical values (Minimum equal to Maximum) or of one value
+ * (SampleCount 1). Merging with such a set drops the distribution too.
  */
+
+/** Most distinct non-zero values a set keeps exactly before it turns to a histogram. */
+export const EXACT_LIMIT = 128;
+/** Relative error of a histogram bucket's value (α). */
+export const RELATIVE_ACCURACY = 0.005;
+/** Most histogram buckets kept per set. */
+export const MAX_BUCKETS = 2048;
+
+const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
+const LOG_GAMMA = Math.log(GAMMA);
+
+/** [key, count] pairs ascending by key, counts positive. */
+export type Counts = [number, number][];
+
+export type Distribution =
+  /** Every distinct non-zero value with its count. */
+  | { zero: number; exact: Counts }
+  /** Bucket index (see {@link bucketIndex}) with how many values fell in the bucket. */
+  | { zero: number; buckets: Counts };
+
 export interface StatSet {
-  n: number;
+  sampleCount: number;
   sum: number;
+  /** Meaningless while sampleCount is 0 (kept at 0 rather than ±Infinity so the set survives JSON). */
   min: number;
   max: number;
-  /** Histogram bucket → count; absent once a statistic set without values was added. */
-  h?: Record<string, number> | undefined;
+  /** The distribution of the values; absent when percentiles are unavailable for this set. */
+  values?: Distribution | undefined;
 }
 
-/** Relative width of a histogram bucket. */
-export const HISTOGRAM_PRECISION = 0.01;
-const LOG_BASE = Math.log1p(HISTOGRAM_PRECISION);
+/** PutMetricData `StatisticValues`. */
+export interface StatisticSetInput {
+  SampleCount: number;
+  Sum: number;
+  Minimum: number;
+  Maximum: number;
+}
 
 export function emptyStats(): StatSet {
-  return { n: 0, sum: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, h: {} };
+  return { sampleCount: 0, sum: 0, min: 0, max: 0, values: { zero: 0, exact: [] } };
 }
 
-/** The histogram bucket of a value: 0 for zero, ±(1 + floor(log(|v|)/log(1.01)) + offset) by sign. */
-export function bucketOf(value: number): string {
-  if (value === 0) return '0';
-  const index = Math.floor(Math.log(Math.abs(value)) / LOG_BASE);
-  return value > 0 ? `p${index}` : `n${index}`;
+/** The histogram bucket of a positive value. */
+export function bucketIndex(value: number): number {
+  return Math.ceil(Math.log(value) / LOG_GAMMA);
 }
 
-/** The value a bucket stands for: the middle of its range. */
-export function bucketValue(bucket: string): number {
-  if (bucket === '0') return 0;
-  const index = Number(bucket.slice(1));
-  const low = Math.exp(index * LOG_BASE);
-  const middle = low * (1 + HISTOGRAM_PRECISION / 2);
-  return bucket.startsWith('p') ? middle : -middle;
+/** The value a bucket stands for: the point of its range with the smallest worst-case relative error. */
+export function bucketValue(index: number): number {
+  return (2 * GAMMA ** index) / (GAMMA + 1);
 }
 
+/** The range of values a bucket holds, (low, high]. */
+export function bucketRange(index: number): { low: number; high: number } {
+  return { low: GAMMA ** (index - 1), high: GAMMA ** index };
+}
+
+function withExtremes(stats: StatSet, count: number, sum: number, min: number, max: number): StatSet {
+  const first = stats.sampleCount === 0;
+  return {
+    sampleCount: stats.sampleCount + count,
+    sum: stats.sum + sum,
+    min: first ? min : Math.min(stats.min, min),
+    max: first ? max : Math.max(stats.max, max),
+  };
+}
+
+/** Adds `count` to the pair of `key` in a sorted list, returning a new list. */
+function addCount(list: Counts, key: number, count: number): Counts {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((list[mid] as [number, number])[0] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  const found = list[lo];
+  const pair: [number, number] = [key, found && found[0] === key ? found[1] + count : count];
+  return [...list.slice(0, lo), pair, ...list.slice(found && found[0] === key ? lo + 1 : lo)];
+}
+
+/** Two sorted lists as one, the counts of equal keys added. */
+function mergeCounts(a: Counts, b: Counts): Counts {
+  const out: Counts = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (x && (!y || x[0] < y[0])) {
+      out.push(x);
+      i++;
+    } else if (y && (!x || y[0] < x[0])) {
+      out.push(y);
+      j++;
+    } else if (x && y) {
+      out.push([x[0], x[1] + y[1]]);
+      i++;
+      j++;
+    }
+  }
+  return out;
+}
+
+/**
+ * Folds the lowest buckets into the lowest one kept, when there are more than {@link MAX_BUCKETS}. The result is the
+ * same whatever order buckets arrive in: the lowest kept bucket only moves up as buckets are added, and folding into
+ * a bucket and then folding that one up lands where folding straight up would.
+ */
+function collapse(buckets: Counts): Counts {
+  const cut = buckets.length - MAX_BUCKETS;
+  if (cut <= 0) return buckets;
+  let folded = 0;
+  for (let i = 0; i < cut; i++) folded += (buckets[i] as [number, number])[1];
+  const [index, count] = buckets[cut] as [number, number];
+  return [[index, count + folded], ...buckets.slice(cut + 1)];
+}
+
+function bucketsOf(values: Distribution): Counts {
+  if ('buckets' in values) return values.buckets;
+  const out: Counts = [];
+  for (const [value, count] of values.exact) {
+    // Ascending values give non-decreasing indices, so equal indices are neighbours.
+    const index = bucketIndex(value);
+    const last = out[out.length - 1];
+    if (last && last[0] === index) last[1] += count;
+    else out.push([index, count]);
+  }
+  return collapse(out);
+}
+
+/** An exact list, or the histogram of it once it holds too many values. */
+function fromExact(zero: number, exact: Counts): Distribution {
+  return exact.length <= EXACT_LIMIT ? { zero, exact } : { zero, buckets: bucketsOf({ zero, exact }) };
+}
+
+function addToDistribution(values: Distribution, value: number, count: number): Distribution {
+  if (value === 0) return { ...values, zero: values.zero + count };
+  if ('exact' in values) return fromExact(values.zero, addCount(values.exact, value, count));
+  return { zero: values.zero, buckets: collapse(addCount(values.buckets, bucketIndex(value), count)) };
+}
+
+function mergeDistributions(a: Distribution, b: Distribution): Distribution {
+  const zero = a.zero + b.zero;
+  if ('exact' in a && 'exact' in b) return fromExact(zero, mergeCounts(a.exact, b.exact));
+  return { zero, buckets: collapse(mergeCounts(bucketsOf(a), bucketsOf(b))) };
+}
+
+/**
+ * Adds `count` observations of `value` (PutMetricData `Value`, or one of `Values` with its `Counts` entry).
+ * A count that is not positive adds nothing: CloudWatch's `Counts` give how many times each value occurred.
+ */
 export function addValue(stats: StatSet, value: number, count = 1): StatSet {
-  if (count <= 0) return stats;
-  const h = stats.h ? { ...stats.h } : undefined;
-  if (h) {
-    const b = bucketOf(value);
-    h[b] = (h[b] ?? 0) + count;
+  if (!(count > 0) || !Number.isFinite(value)) return stats;
+  const next = withExtremes(stats, count, value * count, value, value);
+  if (stats.values && value >= 0) next.values = addToDistribution(stats.values, value, count);
+  return next;
+}
+
+/**
+ * Adds a statistic set. Its values are unknown, so the distribution survives only when the set says what they
+ * were: all equal (Minimum = Maximum), or a single one (SampleCount 1, whose value is its Sum).
+ */
+export function addStatisticSet(stats: StatSet, set: StatisticSetInput): StatSet {
+  if (!(set.SampleCount > 0)) return stats;
+  const next = withExtremes(stats, set.SampleCount, set.Sum, set.Minimum, set.Maximum);
+  const known = set.Minimum === set.Maximum ? set.Minimum : set.SampleCount === 1 ? set.Sum : undefined;
+  if (stats.values && known !== undefined && known >= 0 && set.Minimum >= 0) {
+    next.values = addToDistribution(stats.values, known, set.SampleCount);
   }
-  return {
-    n: stats.n + count,
-    sum: stats.sum + value * count,
-    min: Math.min(stats.min, value),
-    max: Math.max(stats.max, value),
-    h,
-  };
+  return next;
 }
 
-export function addStatisticSet(
-  stats: StatSet,
-  set: { SampleCount: number; Sum: number; Minimum: number; Maximum: number },
-): StatSet {
-  return {
-    n: stats.n + set.SampleCount,
-    sum: stats.sum + set.Sum,
-    min: Math.min(stats.min, set.Minimum),
-    max: Math.max(stats.max, set.Maximum),
-    h: undefined,
-  };
-}
-
+/** The set of the values of both sets, as for rolling 1-second periods up into 60-second ones. */
 export function mergeStats(a: StatSet, b: StatSet): StatSet {
-  let h: Record<string, number> | undefined;
-  if (a.h && b.h) {
-    h = { ...a.h };
-    for (const [bucket, count] of Object.entries(b.h)) h[bucket] = (h[bucket] ?? 0) + count;
-  }
-  return { n: a.n + b.n, sum: a.sum + b.sum, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max), h };
+  if (b.sampleCount === 0 && b.values) return a;
+  if (a.sampleCount === 0 && a.values) return b;
+  const next = withExtremes(a, b.sampleCount, b.sum, b.min, b.max);
+  if (a.values && b.values) next.values = mergeDistributions(a.values, b.values);
+  return next;
 }
 
-/** Start of the period holding `ms`, periods aligned to the epoch (CloudWatch aligns them to the clock). */
+/**
+ * Start of the period holding `ms`. CloudWatch aligns periods to the clock (a 5-minute period starts at :00, :05,
+ * …; a 1-hour one on the hour), which for periods that divide a day is alignment to the epoch.
+ */
 export function bucketStart(ms: number, periodSeconds: number): number {
+  if (!(periodSeconds > 0) || !Number.isFinite(periodSeconds)) {
+    throw new RangeError(`period must be a positive number of seconds, got ${periodSeconds}`);
+  }
   const period = periodSeconds * 1000;
   return Math.floor(ms / period) * period;
 }
