@@ -3,7 +3,7 @@ import { AwsError } from '../core/errors.js';
 import { MAX_EVENT_PATTERN_LENGTH, validateEventPattern } from '../core/event-pattern/index.js';
 import type { ArchiveRecord, ReplayRecord, ReplayState, Store } from '../store/types.js';
 import { BackgroundLoop } from './background-loop.js';
-import { type AccountContext, DEFAULT_BUS, type EventRouter, parseRuleArn, RoutingPlan } from './event-router.js';
+import { type AccountContext, busArn, type EventRouter, parseRuleArn, RoutingPlan, ruleArn } from './event-router.js';
 import { decodeToken, encodeToken, maxLength, pageLimit, required, validation } from './events-validation.js';
 
 /** Archives per account (AWS's quota). */
@@ -82,10 +82,6 @@ export class ArchiveService {
     return `arn:aws:events:${ctx.region}:${ctx.accountId}:replay/${name}`;
   }
 
-  private busArn(ctx: AccountContext, name: string): string {
-    return `arn:aws:events:${ctx.region}:${ctx.accountId}:event-bus/${name}`;
-  }
-
   /** The bus an `EventSourceArn` or `Destination.Arn` names, which must exist in this account and region. */
   private async busOf(ctx: AccountContext, arn: string, member: string): Promise<string> {
     const parsed = /^arn:aws[\w-]*:events:([^:]*):([^:]*):event-bus\/(.+)$/.exec(arn);
@@ -104,7 +100,7 @@ export class ArchiveService {
   private archiveOut(ctx: AccountContext, archive: ArchiveRecord) {
     return {
       ArchiveName: archive.name,
-      EventSourceArn: this.busArn(ctx, archive.busName),
+      EventSourceArn: busArn(ctx, archive.busName),
       State: archive.state,
       RetentionDays: archive.retentionDays,
       SizeBytes: archive.sizeBytes,
@@ -320,13 +316,10 @@ export class ArchiveService {
       ReplayArn: this.replayArn(ctx, replay.name),
       ...(replay.description !== undefined ? { Description: replay.description } : {}),
       Destination: {
-        Arn: this.busArn(ctx, replay.busName),
+        Arn: busArn(ctx, replay.busName),
         ...(replay.ruleNames.length > 0
           ? {
-              FilterArns: replay.ruleNames.map((rule) => {
-                const path = replay.busName === DEFAULT_BUS ? rule : `${replay.busName}/${rule}`;
-                return `arn:aws:events:${ctx.region}:${ctx.accountId}:rule/${path}`;
-              }),
+              FilterArns: replay.ruleNames.map((rule) => ruleArn(ctx, replay.busName, rule)),
             }
           : {}),
       },

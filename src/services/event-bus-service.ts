@@ -22,7 +22,16 @@ import type {
   TargetRecord,
   TargetSettings,
 } from '../store/types.js';
-import { classifyTarget, DEFAULT_BUS, type EventRouter, type RoutableEvent, RoutingPlan } from './event-router.js';
+import {
+  busArn,
+  classifyTarget,
+  DEFAULT_BUS,
+  type EventRouter,
+  eventTime,
+  type RoutableEvent,
+  RoutingPlan,
+  ruleArn,
+} from './event-router.js';
 import { decodeToken, encodeToken, maxLength, pageLimit, required, validation } from './events-validation.js';
 import type { RequestContext } from './sqs-api.js';
 
@@ -80,9 +89,6 @@ function entrySize(entry: PutEventsEntry): number {
   }
   return size;
 }
-
-/** ISO-8601 UTC to the second, as EventBridge writes `time`. */
-const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 const busNotFound = (name: string) => new AwsError('EventsResourceNotFound', `Event bus ${name} does not exist.`);
 const ruleNotFound = (rule: string, bus: string) =>
@@ -144,15 +150,6 @@ export class EventBusService {
     return ready;
   }
 
-  busArn(ctx: RequestContext, name: string): string {
-    return `arn:aws:events:${ctx.region}:${ctx.accountId}:event-bus/${name}`;
-  }
-
-  ruleArn(ctx: RequestContext, bus: string, name: string): string {
-    const path = bus === DEFAULT_BUS ? name : `${bus}/${name}`;
-    return `arn:aws:events:${ctx.region}:${ctx.accountId}:rule/${path}`;
-  }
-
   /** A bus given by name or ARN; the default bus when absent. */
   private busName(ctx: RequestContext, nameOrArn: string | undefined): string {
     if (nameOrArn === undefined || nameOrArn === '') return DEFAULT_BUS;
@@ -184,7 +181,7 @@ export class EventBusService {
   private busOut(ctx: RequestContext, bus: EventBusRecord) {
     return {
       Name: bus.name,
-      Arn: this.busArn(ctx, bus.name),
+      Arn: busArn(ctx, bus.name),
       ...(bus.description !== undefined ? { Description: bus.description } : {}),
       CreationTime: bus.createdAt / 1000,
       LastModifiedTime: bus.lastModifiedAt / 1000,
@@ -194,7 +191,7 @@ export class EventBusService {
   private ruleOut(ctx: RequestContext, rule: RuleRecord) {
     return {
       Name: rule.name,
-      Arn: this.ruleArn(ctx, rule.busName, rule.name),
+      Arn: ruleArn(ctx, rule.busName, rule.name),
       ...(rule.eventPattern !== undefined ? { EventPattern: rule.eventPattern } : {}),
       ...(rule.scheduleExpression !== undefined ? { ScheduleExpression: rule.scheduleExpression } : {}),
       State: rule.state,
@@ -236,7 +233,7 @@ export class EventBusService {
       throw new AwsError('EventsResourceAlreadyExists', `Event bus ${name} already exists.`);
     }
     return {
-      EventBusArn: this.busArn(ctx, name),
+      EventBusArn: busArn(ctx, name),
       ...(input.Description !== undefined ? { Description: input.Description } : {}),
     };
   }
@@ -340,7 +337,7 @@ export class EventBusService {
         `The requested resource exceeds the maximum number allowed: at most ${this.limits.maxRulesPerBus} rules per event bus.`,
       );
     }
-    return { RuleArn: this.ruleArn(ctx, busName, name) };
+    return { RuleArn: ruleArn(ctx, busName, name) };
   }
 
   async describeRule(ctx: RequestContext, input: { Name?: string; EventBusName?: string }) {
@@ -642,7 +639,7 @@ export class EventBusService {
       'detail-type': entry.DetailType,
       source: entry.Source,
       account: ctx.accountId,
-      time: isoSeconds(time),
+      time: eventTime(time),
       region: ctx.region,
       resources: entry.Resources ?? [],
       detail,

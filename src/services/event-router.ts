@@ -71,6 +71,15 @@ export function classifyTarget(arn: string, ctx: AccountContext): TargetKind {
   return { kind: 'unsupported' };
 }
 
+export function busArn(ctx: AccountContext, name: string): string {
+  return `arn:aws:events:${ctx.region}:${ctx.accountId}:event-bus/${name}`;
+}
+
+/** ISO-8601 UTC to the second, as EventBridge writes an event's `time`. */
+export function eventTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
 export function ruleArn(ctx: AccountContext, busName: string, name: string): string {
   const path = busName === DEFAULT_BUS ? name : `${busName}/${name}`;
   return `arn:aws:events:${ctx.region}:${ctx.accountId}:rule/${path}`;

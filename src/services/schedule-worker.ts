@@ -3,10 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { nextFireTime, parseScheduleExpression, type Schedule } from '../core/schedule.js';
 import type { RuleRecord, RuleSchedule, Store } from '../store/types.js';
 import { BackgroundLoop } from './background-loop.js';
-import { type EventRouter, RoutingPlan, ruleArn } from './event-router.js';
-
-/** ISO-8601 UTC to the second, as EventBridge writes `time`. */
-const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+import { type EventRouter, eventTime, RoutingPlan, ruleArn } from './event-router.js';
 
 /**
  * Fires scheduled rules (`rate(...)`, `cron(...)`, UTC): at each fire time the rule's targets get the event
@@ -91,7 +88,7 @@ export class ScheduleWorker {
       'detail-type': 'Scheduled Event',
       source: 'aws.events',
       account: rule.accountId,
-      time: isoSeconds(at),
+      time: eventTime(at),
       region: this.region,
       resources: [ruleArn(ctx, rule.busName, rule.name)],
       detail: {},
