@@ -29,7 +29,8 @@ export async function handleSqsJson(
   };
 }
 
-export function sqsJsonError(error: AwsError): WireResponse {
+/** An error as AWS JSON 1.0 query-compatible services (SQS, CloudWatch) answer it. */
+export function queryCompatibleJsonError(error: AwsError): WireResponse {
   const { spec } = error;
   return {
     status: spec.status,

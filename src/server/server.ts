@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { type Clock, systemClock } from '../core/clock.js';
 import { AwsError, isAwsError } from '../core/errors.js';
-import { handleSqsJson, SQS_JSON_TARGET_PREFIX, sqsJsonError } from '../protocol/aws-json.js';
+import { handleSqsJson, queryCompatibleJsonError, SQS_JSON_TARGET_PREFIX } from '../protocol/aws-json.js';
 import { EVENTS_TARGET_PREFIX, eventsJsonError, handleEventsJson } from '../protocol/aws-json11.js';
 import { handleSqsQuery, sqsQueryError } from '../protocol/aws-query.js';
 import { CLOUDWATCH_TARGET_PREFIX, handleCloudWatchJson } from '../protocol/cloudwatch-json.js';
@@ -73,10 +73,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const eventBuses = new EventBusService({ store, clock, limits: config.limits, router });
   const deliveries = new DeliveryWorker({ store, clock, router, limits: config.limits });
   const archives = new ArchiveService({ store, clock, router, region: config.region });
+  /** Every queue with its counts, for the metrics (the server serves one account). */
+  const allQueues = () =>
+    queues.describeQueues({ accountId: config.accountId, region: config.region, baseUrl: '', senderId: '' });
   const metrics = new PrometheusMetrics({
     store,
-    queues: () =>
-      queues.describeQueues({ accountId: config.accountId, region: config.region, baseUrl: '', senderId: '' }),
+    queues: allQueues,
     events: eventMetrics,
   });
   prometheus = metrics;
@@ -85,10 +87,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const sqsCloudWatch = new SqsCloudWatchMetrics({
     metrics: cloudMetrics,
     clock,
-    queues: async () =>
-      (
-        await queues.describeQueues({ accountId: config.accountId, region: config.region, baseUrl: '', senderId: '' })
-      ).map((q) => ({ ...q, accountId: config.accountId })),
+    queues: async () => (await allQueues()).map((q) => ({ ...q, accountId: config.accountId })),
   });
   queueActivity.add(sqsCloudWatch);
   queueActivity.add(metrics);
@@ -149,17 +148,32 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     } else if (req.method === 'POST' && target?.startsWith(SQS_JSON_TARGET_PREFIX)) {
       action = target.slice(SQS_JSON_TARGET_PREFIX.length);
       service = 'sqs';
-      response = await answerSqsJson(req, res, target, url.pathname);
+      response = await answerJson(
+        req,
+        res,
+        (ctx, body) => handleSqsJson(services, ctx, target, body, url.pathname),
+        queryCompatibleJsonError,
+      );
     } else if (req.method === 'POST' && target?.startsWith(EVENTS_TARGET_PREFIX)) {
       action = target.slice(EVENTS_TARGET_PREFIX.length);
       service = 'events';
-      response = await answerEventsJson(req, res, target);
+      response = await answerJson(
+        req,
+        res,
+        (ctx, body) => handleEventsJson(eventsServices, ctx, target, body),
+        eventsJsonError,
+      );
     } else if (req.method === 'POST' && target?.startsWith(CLOUDWATCH_TARGET_PREFIX)) {
       action = target.slice(CLOUDWATCH_TARGET_PREFIX.length);
       service = 'cloudwatch';
-      response = await answerCloudWatchJson(req, res, target);
+      response = await answerJson(
+        req,
+        res,
+        (ctx, body) => handleCloudWatchJson(cloudWatchServices, ctx, target, body),
+        queryCompatibleJsonError,
+      );
     } else if (req.method === 'POST' && target) {
-      response = sqsJsonError(new AwsError('UnknownOperation', `Unknown operation ${target}.`));
+      response = queryCompatibleJsonError(new AwsError('UnknownOperation', `Unknown operation ${target}.`));
     } else if (req.method === 'POST' || url.searchParams.has('Action')) {
       action = url.searchParams.get('Action') ?? 'Query';
       service = 'sqs';
@@ -183,43 +197,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     logger.debug({ requestId, action, status: response.status, ms: seconds * 1000 }, 'request');
   }
 
-  async function answerSqsJson(
+  /** A JSON-protocol request: its body through `handle`, any failure through `renderError`. */
+  async function answerJson(
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    target: string,
-    path: string,
+    handle: (ctx: RequestContext, body: Buffer) => Promise<WireResponse>,
+    renderError: (error: AwsError) => WireResponse,
   ): Promise<WireResponse> {
     try {
-      const body = await readBody(req);
-      return await handleSqsJson(services, contextFor(req, res), target, body, path);
+      return await handle(contextFor(req, res), await readBody(req));
     } catch (error) {
-      return sqsJsonError(toAwsError(error));
-    }
-  }
-
-  async function answerEventsJson(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    target: string,
-  ): Promise<WireResponse> {
-    try {
-      const body = await readBody(req);
-      return await handleEventsJson(eventsServices, contextFor(req, res), target, body);
-    } catch (error) {
-      return eventsJsonError(toAwsError(error));
-    }
-  }
-
-  async function answerCloudWatchJson(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    target: string,
-  ): Promise<WireResponse> {
-    try {
-      const body = await readBody(req);
-      return await handleCloudWatchJson(cloudWatchServices, contextFor(req, res), target, body);
-    } catch (error) {
-      return sqsJsonError(toAwsError(error));
+      return renderError(toAwsError(error));
     }
   }
 
