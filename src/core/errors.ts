@@ -15,51 +15,26 @@ export interface AwsErrorSpec {
   readonly fault: 'Sender' | 'Receiver';
 }
 
-const sqs = (shape: string, queryCode: string, status = 400): AwsErrorSpec => ({
-  shape,
-  namespace: 'com.amazonaws.sqs',
-  queryCode,
-  status,
-  fault: 'Sender',
-});
+/** The spec builder of one JSON `__type` namespace. */
+const inNamespace =
+  (namespace: string) =>
+  (shape: string, queryCode: string, status = 400, fault: 'Sender' | 'Receiver' = 'Sender'): AwsErrorSpec => ({
+    shape,
+    namespace,
+    queryCode,
+    status,
+    fault,
+  });
 
-const coral = (
-  shape: string,
-  queryCode: string,
-  status = 400,
-  fault: 'Sender' | 'Receiver' = 'Sender',
-): AwsErrorSpec => ({
-  shape,
-  namespace: 'com.amazon.coral.service',
-  queryCode,
-  status,
-  fault,
-});
-
-/** EventBridge errors: AWS JSON 1.1 without query compatibility renders `__type` as the bare shape. */
-const events = (shape: string, status = 400, fault: 'Sender' | 'Receiver' = 'Sender'): AwsErrorSpec => ({
-  shape,
-  namespace: 'com.amazonaws.events',
-  queryCode: shape,
-  status,
-  fault,
-});
-
+const sqs = inNamespace('com.amazonaws.sqs');
+const coral = inNamespace('com.amazon.coral.service');
 /** CloudWatch errors: AWS JSON 1.0, query-compatible (the legacy code rides in `x-amzn-query-error`). */
-const cloudwatch = (
-  shape: string,
-  queryCode: string,
-  status = 400,
-  fault: 'Sender' | 'Receiver' = 'Sender',
-): AwsErrorSpec => ({
-  shape,
-  namespace: 'com.amazonaws.cloudwatch',
-  queryCode,
-  status,
-  fault,
-});
+const cloudwatch = inNamespace('com.amazonaws.cloudwatch');
+/** EventBridge errors: AWS JSON 1.1 without query compatibility renders `__type` as the bare shape. */
+const events = (shape: string, status = 400, fault: 'Sender' | 'Receiver' = 'Sender'): AwsErrorSpec =>
+  inNamespace('com.amazonaws.events')(shape, shape, status, fault);
 
-/** The table from error code to wire details, as AWS SQS (and EventBridge) answer them. */
+/** The table from error code to wire details, as AWS SQS, EventBridge and CloudWatch answer them. */
 export const ERROR_SPECS = {
   QueueDoesNotExist: sqs('QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue'),
   QueueNameExists: sqs('QueueNameExists', 'QueueAlreadyExists'),
