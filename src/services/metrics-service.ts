@@ -160,25 +160,16 @@ export class MetricsService {
     const previous = this.flushing ?? Promise.resolve();
     const next = previous.then(async () => {
       if (this.pending.size === 0) return;
-      const batch = [...this.pending.values()];
+      const batch = [...this.pending];
       this.pending = new Map();
       try {
         await this.store.writeMetricBuckets(
-          batch.map(({ set, ...bucket }) => ({ ...bucket, stats: JSON.stringify(set) })),
+          batch.map(([, { set, ...bucket }]) => ({ ...bucket, stats: JSON.stringify(set) })),
           (stored, added) => JSON.stringify(mergeStats(JSON.parse(stored) as StatSet, JSON.parse(added) as StatSet)),
         );
       } catch (error) {
         // Put back, merged with anything recorded meanwhile, for the next flush.
-        for (const entry of batch) {
-          const key = JSON.stringify([
-            entry.series.accountId,
-            entry.series.namespace,
-            entry.series.name,
-            entry.series.dimensions,
-            entry.resolution,
-            entry.start,
-            entry.unit,
-          ]);
+        for (const [key, entry] of batch) {
           const now = this.pending.get(key);
           this.pending.set(key, now ? { ...now, set: mergeStats(entry.set, now.set) } : entry);
         }

@@ -18,6 +18,8 @@ export class SqsCloudWatchMetrics implements QueueActivity {
   private readonly queues: () => Promise<(QueueOverview & { accountId: string })[]>;
   private readonly sampleMs: number;
   private timer: NodeJS.Timeout | undefined;
+  /** The QueueName dimension set of each queue, built once: every send records with it. */
+  private readonly dimensions = new Map<string, string>();
 
   constructor(options: {
     metrics: MetricsService;
@@ -34,17 +36,13 @@ export class SqsCloudWatchMetrics implements QueueActivity {
   }
 
   private put(accountId: string, queueName: string, name: string, unit: string, value: number, at = this.clock.now()) {
-    this.metrics.record(
-      {
-        accountId,
-        namespace: NAMESPACE,
-        name,
-        dimensions: canonicalDimensions([{ Name: 'QueueName', Value: queueName }]),
-      },
-      at,
-      unit,
-      false,
-      (set) => addValue(set, value),
+    let dimensions = this.dimensions.get(queueName);
+    if (dimensions === undefined) {
+      dimensions = canonicalDimensions([{ Name: 'QueueName', Value: queueName }]);
+      this.dimensions.set(queueName, dimensions);
+    }
+    this.metrics.record({ accountId, namespace: NAMESPACE, name, dimensions }, at, unit, false, (set) =>
+      addValue(set, value),
     );
   }
 
