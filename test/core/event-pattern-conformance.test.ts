@@ -3,48 +3,17 @@
 // come from event-ruler's own test suite. Patterns and events are fed as their exact source text
 // (patternJson/eventJson): JSON.parse would lose the number spellings and duplicate keys some cases test.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   compileEventPattern,
-  INVALID_PATTERN_PREFIX,
   InvalidEventError,
   InvalidEventPatternError,
   matchesEvent,
 } from '../../src/core/event-pattern/index.js';
+import { CORPUS_PATH, type ConformanceCase, conformanceCases, expectedPatternMessage } from '../helpers/conformance.js';
 
-interface ConformanceCase {
-  name: string;
-  source: string;
-  expected: boolean | 'invalid';
-  api: string;
-  awsValidated: boolean;
-  patternJson: string;
-  eventJson: string;
-  event: unknown;
-  families: string[];
-  errorMessage?: string;
-  invalidInput?: 'event';
-  numberTexts?: string[];
-}
-
-// The shared folder sits beside the checkout (../shared in CI, /work/shared here).
-const CORPUS = new URL('../../../shared/conformance/event-patterns.json', import.meta.url);
-const corpusPath = fileURLToPath(CORPUS);
-const cases: ConformanceCase[] = existsSync(corpusPath)
-  ? (JSON.parse(readFileSync(corpusPath, 'utf8')) as ConformanceCase[])
-  : [];
-
-/**
- * The message AWS (or event-ruler) recorded, as our error should read it. LocalStack's snapshot replaced the
- * partition and region inside echoed pattern text with placeholders; event-ruler's own assertions hold the
- * bare compiler message, which AWS prefixes.
- */
-function expectedMessage(recorded: string): string {
-  const restored = recorded.replaceAll('<partition>', 'aws').replaceAll('<region>', 'us-east-1');
-  return restored.startsWith(INVALID_PATTERN_PREFIX) ? restored : INVALID_PATTERN_PREFIX + restored;
-}
+const cases = conformanceCases();
 
 /** Whether JSON.parse keeps everything the case depends on, so the parsed event must match the same way. */
 function parsedEventIsFaithful(c: ConformanceCase): boolean {
@@ -58,7 +27,7 @@ function parsedEventIsFaithful(c: ConformanceCase): boolean {
 }
 
 test('the conformance corpus is present and complete', () => {
-  assert.ok(existsSync(corpusPath), `conformance corpus not found at ${corpusPath}`);
+  assert.ok(existsSync(CORPUS_PATH), `conformance corpus not found at ${CORPUS_PATH}`);
   assert.ok(cases.length >= 567, `expected at least 567 cases, found ${cases.length}`);
 });
 
@@ -87,7 +56,7 @@ describe('EventBridge event-pattern conformance', () => {
           (e: unknown) => {
             assert.ok(e instanceof InvalidEventPatternError, `expected InvalidEventPatternError, got ${String(e)}`);
             assert.equal(e.code, 'InvalidEventPatternException');
-            if (c.errorMessage !== undefined) assert.equal(e.message, expectedMessage(c.errorMessage));
+            if (c.errorMessage !== undefined) assert.equal(e.message, expectedPatternMessage(c.errorMessage));
             return true;
           },
         );

@@ -1,8 +1,6 @@
 // The bus-wide rule index must give exactly the answers of matching each pattern on its own.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import {
   type CompiledPattern,
@@ -11,18 +9,9 @@ import {
   matchesEvent,
   RuleIndex,
 } from '../../src/core/event-pattern/index.js';
+import { conformanceCases } from '../helpers/conformance.js';
 
-interface ConformanceCase {
-  name: string;
-  expected: boolean | 'invalid';
-  patternJson: string;
-  eventJson: string;
-}
-
-const corpusPath = fileURLToPath(new URL('../../../shared/conformance/event-patterns.json', import.meta.url));
-const cases: ConformanceCase[] = existsSync(corpusPath)
-  ? (JSON.parse(readFileSync(corpusPath, 'utf8')) as ConformanceCase[])
-  : [];
+const cases = conformanceCases();
 
 function matchOne(pattern: CompiledPattern, event: string): boolean | 'invalid' {
   try {

@@ -2,9 +2,7 @@
 // @aws-sdk/client-eventbridge: TestEventPattern for most, and for the cases AWS recorded by delivery,
 // PutRule + PutEvents with the event's fields and a look at the rule's SQS target.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   CreateEventBusCommand,
   type EventBridgeClient,
@@ -14,33 +12,12 @@ import {
   TestEventPatternCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { INVALID_PATTERN_PREFIX } from '../../src/core/event-pattern/index.js';
 import { ACCOUNT, REGION } from '../helpers/account.js';
+import { conformanceCases, expectedPatternMessage } from '../helpers/conformance.js';
 import { eventBridgeClient, startTestServer, type TestServer } from '../helpers/server.js';
 import { rejectsWith } from '../helpers/sqs.js';
 
-interface ConformanceCase {
-  name: string;
-  expected: boolean | 'invalid';
-  api: string;
-  awsValidated: boolean;
-  patternJson: string;
-  eventJson: string;
-  event: unknown;
-  errorMessage?: string;
-  invalidInput?: 'event';
-}
-
-const corpusPath = fileURLToPath(new URL('../../../shared/conformance/event-patterns.json', import.meta.url));
-const cases: ConformanceCase[] = existsSync(corpusPath)
-  ? (JSON.parse(readFileSync(corpusPath, 'utf8')) as ConformanceCase[]).filter((c) => c.awsValidated)
-  : [];
-
-/** AWS's recorded message as we give it (LocalStack's snapshot replaced the partition and region). */
-function expectedMessage(recorded: string): string {
-  const restored = recorded.replaceAll('<partition>', 'aws').replaceAll('<region>', 'us-east-1');
-  return restored.startsWith(INVALID_PATTERN_PREFIX) ? restored : INVALID_PATTERN_PREFIX + restored;
-}
+const cases = conformanceCases().filter((c) => c.awsValidated);
 
 describe('the AWS-recorded conformance cases through the API', () => {
   let t: TestServer;
@@ -69,7 +46,7 @@ describe('the AWS-recorded conformance cases through the API', () => {
           await rejectsWith(
             call,
             'InvalidEventPatternException',
-            c.errorMessage === undefined ? undefined : expectedMessage(c.errorMessage),
+            c.errorMessage === undefined ? undefined : expectedPatternMessage(c.errorMessage),
           );
         } else {
           assert.equal((await call).Result, c.expected);
