@@ -82,6 +82,10 @@ export const ERROR_SPECS = {
   CloudWatchInvalidNextToken: cloudwatch('InvalidNextToken', 'InvalidNextToken'),
   CloudWatchResourceNotFound: cloudwatch('ResourceNotFound', 'ResourceNotFound', 404),
   CloudWatchLimitExceeded: cloudwatch('LimitExceededFault', 'LimitExceeded'),
+  /** SetAlarmState's StateReasonData that is not JSON. */
+  CloudWatchInvalidFormat: cloudwatch('InvalidFormatFault', 'InvalidFormat'),
+  /** Input that breaks a rule the model cannot express (GetMetricData's query Ids and expressions, say). */
+  CloudWatchValidation: inNamespace('com.amazon.coral.validate')('ValidationException', 'ValidationError'),
 } as const satisfies Record<string, AwsErrorSpec>;
 
 export type AwsErrorCode = keyof typeof ERROR_SPECS;

@@ -32,6 +32,16 @@ export interface Limits {
   deliveryRetryMaxDelayMillis: number;
   /** How long an HTTP target may take to answer before the attempt counts as a TIMEOUT. @defaultValue 5000 */
   httpTargetTimeoutMillis: number;
+  /** CloudWatch metric alarms per account; `PutMetricAlarm` answers `LimitExceeded` beyond. @defaultValue 10000 */
+  maxAlarms: number;
+  /** Hours 1-second (high-resolution) metric data is kept (CloudWatch: 3 hours). @defaultValue 3 */
+  metricSecondRetentionHours: number;
+  /** Days 1-minute metric data is kept (CloudWatch: 15 days). @defaultValue 15 */
+  metricMinuteRetentionDays: number;
+  /** Days 5-minute metric rollups are kept (CloudWatch: 63 days). @defaultValue 63 */
+  metricFiveMinuteRetentionDays: number;
+  /** Days 1-hour metric rollups are kept (CloudWatch: 455 days, 15 months). @defaultValue 455 */
+  metricHourRetentionDays: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -50,6 +60,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   deliveryRetryBaseMillis: 1000,
   deliveryRetryMaxDelayMillis: 900_000,
   httpTargetTimeoutMillis: 5000,
+  maxAlarms: 10_000,
+  metricSecondRetentionHours: 3,
+  metricMinuteRetentionDays: 15,
+  metricFiveMinuteRetentionDays: 63,
+  metricHourRetentionDays: 455,
 });
 
 export const LIMIT_NAMES = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];

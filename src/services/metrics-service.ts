@@ -1,12 +1,15 @@
 import type { Clock } from '../core/clock.js';
 import { AwsError } from '../core/errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import {
   addStatisticSet,
   addValue,
   bucketStart,
   emptyStats,
   mergeStats,
+  roundStartTime,
   type StatSet,
+  statsOfValues,
 } from '../core/metrics/aggregate.js';
 import {
   isMetricUnit,
@@ -15,17 +18,23 @@ import {
   statisticValue,
 } from '../core/metrics/statistics.js';
 import type { MetricSeriesKey, NewMetricBucket, Store } from '../store/types.js';
+import { type GetMetricDataInput, getMetricData } from './get-metric-data.js';
+import {
+  canonicalDimensions,
+  checkDimensions,
+  checkNamespace,
+  type Dimension,
+  hasInvalidCharacters,
+  invalid,
+  isValidPeriod,
+  type MetricRef,
+  missing,
+} from './metric-input.js';
 
 /** Datapoints one GetMetricStatistics call may return (CloudWatch's limit). */
 export const MAX_DATAPOINTS = 1440;
 /** Metric data entries per PutMetricData (CloudWatch's limit). */
 export const MAX_METRIC_DATA = 1000;
-const HIGH_RESOLUTION_PERIODS = [1, 5, 10, 30];
-
-export interface Dimension {
-  Name: string;
-  Value: string;
-}
 
 export interface MetricDatum {
   MetricName?: string;
@@ -44,48 +53,32 @@ export interface MetricsServiceOptions {
   clock: Clock;
   /** How often recorded values are written out. @defaultValue 5000 */
   flushMs?: number;
-  /** Days 1-minute data is kept (CloudWatch keeps it 15 days). @defaultValue 15 */
-  retentionDays?: number;
-  /** Hours 1-second data is kept (CloudWatch keeps it 3 hours). @defaultValue 3 */
-  highResolutionHours?: number;
+  /** How long each resolution is kept; CloudWatch's periods by default. */
+  retention?: Pick<
+    Limits,
+    | 'metricSecondRetentionHours'
+    | 'metricMinuteRetentionDays'
+    | 'metricFiveMinuteRetentionDays'
+    | 'metricHourRetentionDays'
+  >;
+}
+
+/**
+ * The resolutions data is kept at, in seconds. Every value is added to the 1-minute, 5-minute and 1-hour buckets
+ * as it is flushed (and to the 1-second ones for high-resolution data), so the rollups cost one more upsert per
+ * series and flush rather than a pass over stored data, and each resolution expires on its own schedule.
+ */
+export const RESOLUTIONS = [1, 60, 300, 3600] as const;
+export const STANDARD_RESOLUTIONS = [60, 300, 3600] as const;
+
+/** A bucket being recorded: its set so far, and the values observed since, by value, not yet folded in. */
+interface PendingBucket extends Omit<NewMetricBucket, 'stats'> {
+  set: StatSet;
+  raw: Map<number, number> | undefined;
 }
 
 export interface MetricsContext {
   accountId: string;
-}
-
-const invalid = (message: string) => new AwsError('CloudWatchInvalidParameterValue', message);
-const missing = (name: string) => new AwsError('CloudWatchMissingParameter', `The parameter ${name} is required.`);
-
-/** Dimensions as the series key stores them: sorted by name. */
-export function canonicalDimensions(dimensions: readonly Dimension[] = []): string {
-  const sorted = [...dimensions].map((d) => ({ Name: d.Name, Value: d.Value }));
-  sorted.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
-  return JSON.stringify(sorted);
-}
-
-function checkDimensions(dimensions: readonly Dimension[] | undefined, where: string): void {
-  if (!dimensions) return;
-  if (dimensions.length > 30) throw invalid(`${where}: at most 30 dimensions are allowed.`);
-  const names = new Set<string>();
-  for (const d of dimensions) {
-    if (typeof d.Name !== 'string' || d.Name.length < 1 || d.Name.length > 255) {
-      throw invalid(`${where}: a dimension name must be 1 to 255 characters long.`);
-    }
-    if (typeof d.Value !== 'string' || d.Value.length < 1 || d.Value.length > 1024) {
-      throw invalid(`${where}: the value of dimension ${d.Name} must be 1 to 1024 characters long.`);
-    }
-    if (names.has(d.Name)) throw invalid(`${where}: dimension ${d.Name} is given twice.`);
-    names.add(d.Name);
-  }
-}
-
-function checkNamespace(namespace: string | undefined): string {
-  if (namespace === undefined || namespace === '') throw missing('Namespace');
-  if (namespace.length > 255 || !/^[^:].*$/.test(namespace)) {
-    throw invalid(`The value ${namespace} for parameter Namespace is not valid.`);
-  }
-  return namespace;
 }
 
 /**
@@ -98,9 +91,10 @@ export class MetricsService {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly flushMs: number;
-  private readonly retentionDays: number;
-  private readonly highResolutionHours: number;
-  private pending = new Map<string, NewMetricBucket & { set: StatSet }>();
+  /** Milliseconds each resolution is kept, finest first, in the order of {@link RESOLUTIONS}. */
+  private readonly retentionMs: readonly number[];
+  /** Per series, its buckets being recorded. */
+  private pending = new Map<string, Map<string, PendingBucket>>();
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -108,8 +102,13 @@ export class MetricsService {
     this.store = options.store;
     this.clock = options.clock;
     this.flushMs = options.flushMs ?? 5000;
-    this.retentionDays = options.retentionDays ?? 15;
-    this.highResolutionHours = options.highResolutionHours ?? 3;
+    const retention = options.retention ?? DEFAULT_LIMITS;
+    this.retentionMs = [
+      retention.metricSecondRetentionHours * 3_600_000,
+      retention.metricMinuteRetentionDays * 86_400_000,
+      retention.metricFiveMinuteRetentionDays * 86_400_000,
+      retention.metricHourRetentionDays * 86_400_000,
+    ];
   }
 
   start(): void {
@@ -130,7 +129,7 @@ export class MetricsService {
     await this.flush();
   }
 
-  /** Records one observation (or statistic set) of a series, in memory until the next flush. */
+  /** Records a statistic set (or anything `add` folds in) of a series, in memory until the next flush. */
   record(
     series: MetricSeriesKey,
     at: number,
@@ -138,21 +137,63 @@ export class MetricsService {
     highResolution: boolean,
     add: (set: StatSet) => StatSet,
   ): void {
-    for (const resolution of highResolution ? [1, 60] : [60]) {
-      const start = bucketStart(at, resolution);
-      const key = JSON.stringify([
-        series.accountId,
-        series.namespace,
-        series.name,
-        series.dimensions,
-        resolution,
-        start,
-        unit,
-      ]);
-      const entry = this.pending.get(key);
-      if (entry) entry.set = add(entry.set);
-      else this.pending.set(key, { series, resolution, start, unit, stats: '', set: add(emptyStats()) });
+    const buckets = this.bucketsOf(series);
+    for (const resolution of highResolution ? RESOLUTIONS : STANDARD_RESOLUTIONS) {
+      const entry = this.entry(buckets, series, resolution, at, unit);
+      entry.set = add(entry.set);
     }
+  }
+
+  /**
+   * Records `count` observations of `value`: the hot path of the server's own metrics. The value is counted in a map
+   * and folded into the statistic set at the flush, so a record costs a few map updates whatever the distribution
+   * already holds. `resolutions` lets a gauge sampled every few seconds feed the 1-second buckets with each sample and
+   * the coarser ones with one sample a minute, as AWS reports such gauges.
+   */
+  recordValue(
+    series: MetricSeriesKey,
+    at: number,
+    unit: string,
+    value: number,
+    count = 1,
+    resolutions: readonly number[] = STANDARD_RESOLUTIONS,
+  ): void {
+    const buckets = this.bucketsOf(series);
+    for (const resolution of resolutions) {
+      const entry = this.entry(buckets, series, resolution, at, unit);
+      entry.raw ??= new Map();
+      entry.raw.set(value, (entry.raw.get(value) ?? 0) + count);
+    }
+  }
+
+  /** The pending buckets of a series, keyed by resolution, start and unit. */
+  private bucketsOf(series: MetricSeriesKey): Map<string, PendingBucket> {
+    // NUL cannot occur in a namespace or metric name that passed validation, so the fields cannot run together.
+    const key = `${series.accountId}\0${series.namespace}\0${series.name}\0${series.dimensions}`;
+    let buckets = this.pending.get(key);
+    if (!buckets) {
+      buckets = new Map();
+      this.pending.set(key, buckets);
+    }
+    return buckets;
+  }
+
+  /** The pending bucket of a series, resolution, time and unit, created empty. */
+  private entry(
+    buckets: Map<string, PendingBucket>,
+    series: MetricSeriesKey,
+    resolution: number,
+    at: number,
+    unit: string,
+  ): PendingBucket {
+    const start = bucketStart(at, resolution);
+    const key = `${resolution}:${start}:${unit}`;
+    let entry = buckets.get(key);
+    if (!entry) {
+      entry = { series, resolution, start, unit, set: emptyStats(), raw: undefined };
+      buckets.set(key, entry);
+    }
+    return entry;
   }
 
   /** Writes out what has been recorded, in one transaction. */
@@ -160,18 +201,29 @@ export class MetricsService {
     const previous = this.flushing ?? Promise.resolve();
     const next = previous.then(async () => {
       if (this.pending.size === 0) return;
-      const batch = [...this.pending];
+      const batch: PendingBucket[] = [];
+      for (const buckets of this.pending.values()) {
+        for (const { raw, ...bucket } of buckets.values()) {
+          batch.push({ ...bucket, set: raw ? mergeStats(bucket.set, statsOfValues(raw)) : bucket.set, raw: undefined });
+        }
+      }
       this.pending = new Map();
       try {
         await this.store.writeMetricBuckets(
-          batch.map(([, { set, ...bucket }]) => ({ ...bucket, stats: JSON.stringify(set) })),
+          batch.map(({ set, raw: _, ...bucket }) => ({ ...bucket, stats: JSON.stringify(set) })),
           (stored, added) => JSON.stringify(mergeStats(JSON.parse(stored) as StatSet, JSON.parse(added) as StatSet)),
         );
       } catch (error) {
         // Put back, merged with anything recorded meanwhile, for the next flush.
-        for (const [key, entry] of batch) {
-          const now = this.pending.get(key);
-          this.pending.set(key, now ? { ...now, set: mergeStats(entry.set, now.set) } : entry);
+        for (const written of batch) {
+          const entry = this.entry(
+            this.bucketsOf(written.series),
+            written.series,
+            written.resolution,
+            written.start,
+            written.unit,
+          );
+          entry.set = mergeStats(written.set, entry.set);
         }
         throw error;
       }
@@ -180,10 +232,64 @@ export class MetricsService {
     return next;
   }
 
-  private async expire(): Promise<void> {
+  /** Deletes what each resolution no longer keeps, a bounded slice per call. */
+  async expire(): Promise<void> {
     const now = this.clock.now();
-    await this.store.expireMetricBuckets(1, now - this.highResolutionHours * 3_600_000, 10_000);
-    await this.store.expireMetricBuckets(60, now - this.retentionDays * 86_400_000, 10_000);
+    for (const [i, resolution] of RESOLUTIONS.entries()) {
+      await this.store.expireMetricBuckets(resolution, now - (this.retentionMs[i] ?? 0), 10_000);
+    }
+  }
+
+  /**
+   * The resolution to read a period from: the finest that divides the period and still holds data as old as
+   * `fromMs`; failing that, the finest that holds such data at all (its datapoints are then coarser than asked,
+   * as CloudWatch's are for old data).
+   */
+  private resolutionFor(fromMs: number, periodSeconds: number): number {
+    const age = this.clock.now() - fromMs;
+    // Only high-resolution series have 1-second buckets: a period of a minute or more reads the others.
+    const kept = RESOLUTIONS.filter((r, i) => (r >= 60 || periodSeconds < 60) && age <= (this.retentionMs[i] ?? 0));
+    return kept.find((r) => periodSeconds % r === 0) ?? kept[0] ?? 3600;
+  }
+
+  /**
+   * A metric's statistic sets per period, oldest first, over [fromMs, toMs) with periods counted from `fromMs` as
+   * CloudWatch rounds it ({@link roundStartTime}); periods without data are absent.
+   * `unit`, when given, keeps only data recorded with that unit. Flushes first, so that what was recorded is read.
+   */
+  async periodStats(
+    accountId: string,
+    metric: MetricRef,
+    range: { fromMs: number; toMs: number; periodSeconds: number; unit?: string | undefined },
+  ): Promise<{ start: number; set: StatSet; unit: string }[]> {
+    await this.flush();
+    const series = await this.store.findMetricSeries({
+      accountId,
+      namespace: metric.namespace,
+      name: metric.name,
+      dimensions: canonicalDimensions(metric.dimensions),
+    });
+    if (!series) return [];
+    const { toMs, periodSeconds } = range;
+    const first = roundStartTime(range.fromMs, periodSeconds, this.clock.now());
+    const periodMs = periodSeconds * 1000;
+    const buckets = await this.store.metricBuckets(series.id, {
+      resolution: this.resolutionFor(first, periodSeconds),
+      fromMs: first,
+      toMs,
+      unit: range.unit,
+    });
+    const byPeriod = new Map<number, { set: StatSet; unit: string }>();
+    for (const bucket of buckets) {
+      const start = first + Math.floor((bucket.start - first) / periodMs) * periodMs;
+      const set = JSON.parse(bucket.stats) as StatSet;
+      const current = byPeriod.get(start);
+      byPeriod.set(start, {
+        set: current ? mergeStats(current.set, set) : set,
+        unit: current && current.unit !== bucket.unit ? 'None' : bucket.unit,
+      });
+    }
+    return [...byPeriod].sort(([a], [b]) => a - b).map(([start, entry]) => ({ start, ...entry }));
   }
 
   // ---- the API -----------------------------------------------------------------------------------
@@ -202,6 +308,9 @@ export class MetricsService {
       const where = `MetricData.member.${i + 1}`;
       if (!datum.MetricName) throw missing(`${where}.MetricName`);
       if (datum.MetricName.length > 255) throw invalid(`${where}.MetricName must be at most 255 characters long.`);
+      if (hasInvalidCharacters(datum.MetricName)) {
+        throw invalid(`${where}.MetricName holds a character that is not valid in XML.`);
+      }
       checkDimensions(datum.Dimensions, where);
       const unit = datum.Unit ?? '';
       if (unit !== '' && !isMetricUnit(unit)) {
@@ -287,7 +396,7 @@ export class MetricsService {
     if (input.EndTime === undefined) throw missing('EndTime');
     if (input.Period === undefined) throw missing('Period');
     const period = input.Period;
-    if (!Number.isInteger(period) || period < 1 || (period % 60 !== 0 && !HIGH_RESOLUTION_PERIODS.includes(period))) {
+    if (!isValidPeriod(period, [1, 5, 10, 30])) {
       throw invalid('The parameter Period must be 1, 5, 10, 30 or a multiple of 60.');
     }
     const statistics = input.Statistics ?? [];
@@ -325,7 +434,7 @@ export class MetricsService {
       throw invalid('The parameter StartTime must be less than the parameter EndTime.');
     }
     const periodMs = period * 1000;
-    const first = bucketStart(from, period);
+    const first = roundStartTime(from, period, this.clock.now());
     const count = Math.ceil((to - first) / periodMs);
     if (count > MAX_DATAPOINTS) {
       throw new AwsError(
@@ -333,37 +442,27 @@ export class MetricsService {
         `You have requested up to ${count} datapoints, which exceeds the limit of ${MAX_DATAPOINTS}. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`,
       );
     }
-    await this.flush();
-    const series = await this.store.findMetricSeries({
-      accountId: ctx.accountId,
-      namespace,
-      name: input.MetricName,
-      dimensions: canonicalDimensions(input.Dimensions),
-    });
     const Datapoints: Record<string, unknown>[] = [];
-    if (series) {
-      const resolution = period < 60 ? 1 : 60;
-      const buckets = await this.store.metricBuckets(series.id, { resolution, fromMs: first, toMs: to, unit });
-      const byPeriod = new Map<number, { set: StatSet; unit: string }>();
-      for (const bucket of buckets) {
-        const start = bucketStart(bucket.start, period);
-        const set = JSON.parse(bucket.stats) as StatSet;
-        const current = byPeriod.get(start);
-        byPeriod.set(start, {
-          set: current ? mergeStats(current.set, set) : set,
-          unit: current && current.unit !== bucket.unit ? 'None' : bucket.unit,
-        });
+    const metric = { namespace, name: input.MetricName, dimensions: input.Dimensions ?? [] };
+    for (const { start, set, unit: u } of await this.periodStats(ctx.accountId, metric, {
+      fromMs: from,
+      toMs: to,
+      periodSeconds: period,
+      unit,
+    })) {
+      const point: Record<string, unknown> = { Timestamp: start / 1000, Unit: u === '' ? 'None' : u };
+      for (const s of statistics) point[s] = statisticValue(set, s);
+      if (extended.length > 0) {
+        point.ExtendedStatistics = Object.fromEntries(extended.map((s) => [s, statisticValue(set, s)]));
       }
-      for (const [start, { set, unit: u }] of [...byPeriod].sort(([a], [b]) => a - b)) {
-        const point: Record<string, unknown> = { Timestamp: start / 1000, Unit: u === '' ? 'None' : u };
-        for (const s of statistics) point[s] = statisticValue(set, s);
-        if (extended.length > 0) {
-          point.ExtendedStatistics = Object.fromEntries(extended.map((s) => [s, statisticValue(set, s)]));
-        }
-        Datapoints.push(point);
-      }
+      Datapoints.push(point);
     }
     return { Label: input.MetricName, Datapoints };
+  }
+
+  /** GetMetricData (see get-metric-data.ts). */
+  getMetricData(ctx: MetricsContext, input: GetMetricDataInput) {
+    return getMetricData(this, ctx, input, this.clock.now());
   }
 
   async listMetrics(

@@ -1,7 +1,8 @@
 import type { Clock } from '../core/clock.js';
-import { addValue } from '../core/metrics/aggregate.js';
+import { bucketStart } from '../core/metrics/aggregate.js';
 import type { QueueRecord } from '../store/types.js';
-import { canonicalDimensions, type MetricsService } from './metrics-service.js';
+import { canonicalDimensions } from './metric-input.js';
+import { type MetricsService, RESOLUTIONS, STANDARD_RESOLUTIONS } from './metrics-service.js';
 import type { QueueActivity } from './queue-activity.js';
 import type { QueueOverview } from './queue-service.js';
 
@@ -10,7 +11,7 @@ const NAMESPACE = 'AWS/SQS';
 /**
  * CloudWatch's AWS/SQS metrics, by `QueueName`, as AWS documents them: the counts (messages sent,
  * received, deleted, empty receives, FIFO deduplicated sends) and SentMessageSize recorded as things
- * happen, and the approximate depths and the age of the oldest message sampled once a minute.
+ * happen, and the approximate depths and the age of the oldest message sampled every 10 seconds (see sample()).
  */
 export class SqsCloudWatchMetrics implements QueueActivity {
   private readonly metrics: MetricsService;
@@ -18,6 +19,8 @@ export class SqsCloudWatchMetrics implements QueueActivity {
   private readonly queues: () => Promise<(QueueOverview & { accountId: string })[]>;
   private readonly sampleMs: number;
   private timer: NodeJS.Timeout | undefined;
+  /** The minute the last sample fell in: the first sample of a minute also goes into the minute buckets. */
+  private lastMinute: number | undefined;
   /** The QueueName dimension set of each queue, built once: every send records with it. */
   private readonly dimensions = new Map<string, string>();
 
@@ -26,24 +29,30 @@ export class SqsCloudWatchMetrics implements QueueActivity {
     clock: Clock;
     /** Every queue with its counts (all accounts). */
     queues: () => Promise<(QueueOverview & { accountId: string })[]>;
-    /** How often the gauges are sampled. @defaultValue 60000 */
+    /** How often the gauges are sampled (kept at 1-second resolution for 3 hours). @defaultValue 10000 */
     sampleMs?: number;
   }) {
     this.metrics = options.metrics;
     this.clock = options.clock;
     this.queues = options.queues;
-    this.sampleMs = options.sampleMs ?? 60_000;
+    this.sampleMs = options.sampleMs ?? 10_000;
   }
 
-  private put(accountId: string, queueName: string, name: string, unit: string, value: number, at = this.clock.now()) {
+  private put(
+    accountId: string,
+    queueName: string,
+    name: string,
+    unit: string,
+    value: number,
+    at = this.clock.now(),
+    resolutions: readonly number[] = STANDARD_RESOLUTIONS,
+  ) {
     let dimensions = this.dimensions.get(queueName);
     if (dimensions === undefined) {
       dimensions = canonicalDimensions([{ Name: 'QueueName', Value: queueName }]);
       this.dimensions.set(queueName, dimensions);
     }
-    this.metrics.record({ accountId, namespace: NAMESPACE, name, dimensions }, at, unit, false, (set) =>
-      addValue(set, value),
-    );
+    this.metrics.recordValue({ accountId, namespace: NAMESPACE, name, dimensions }, at, unit, value, 1, resolutions);
   }
 
   sent(queue: QueueRecord, messages: readonly { bytes: number; duplicate: boolean }[]): void {
@@ -71,14 +80,22 @@ export class SqsCloudWatchMetrics implements QueueActivity {
     this.put(queue.accountId, queue.name, 'NumberOfMessagesDeleted', 'Count', count);
   }
 
-  /** Records the gauges of every queue now. */
+  /**
+   * Records the gauges of every queue now: into the 1-second buckets every time, and into the minute (and rollup)
+   * buckets with the first sample of each minute only.
+   */
   async sample(): Promise<void> {
     const at = this.clock.now();
+    const minute = bucketStart(at, 60);
+    const resolutions = minute === this.lastMinute ? [1] : RESOLUTIONS;
+    this.lastMinute = minute;
     for (const q of await this.queues()) {
-      this.put(q.accountId, q.name, 'ApproximateNumberOfMessagesVisible', 'Count', q.visible, at);
-      this.put(q.accountId, q.name, 'ApproximateNumberOfMessagesNotVisible', 'Count', q.inFlight, at);
-      this.put(q.accountId, q.name, 'ApproximateNumberOfMessagesDelayed', 'Count', q.delayed, at);
-      this.put(q.accountId, q.name, 'ApproximateAgeOfOldestMessage', 'Seconds', q.oldestMessageAgeSeconds ?? 0, at);
+      const gauge = (name: string, unit: string, value: number) =>
+        this.put(q.accountId, q.name, name, unit, value, at, resolutions);
+      gauge('ApproximateNumberOfMessagesVisible', 'Count', q.visible);
+      gauge('ApproximateNumberOfMessagesNotVisible', 'Count', q.inFlight);
+      gauge('ApproximateNumberOfMessagesDelayed', 'Count', q.delayed);
+      gauge('ApproximateAgeOfOldestMessage', 'Seconds', q.oldestMessageAgeSeconds ?? 0);
     }
   }
 
@@ -86,7 +103,7 @@ export class SqsCloudWatchMetrics implements QueueActivity {
     if (this.timer) return;
     this.timer = setInterval(() => {
       this.sample().catch(() => {
-        // The next minute samples again.
+        // The next tick samples again.
       });
     }, this.sampleMs);
     this.timer.unref();

@@ -226,6 +226,31 @@ describe('CloudWatch metrics', () => {
       new ListMetricsCommand({ Namespace: 'AWS/SQS', Dimensions: [{ Name: 'QueueName', Value: 'cw-orders' }] }),
     );
     assert.ok((listed.Metrics?.length ?? 0) >= 7);
+
+    // Later samples in the same minute are kept at 1-second resolution only: 10-second periods see each sample,
+    // while the minute keeps the one sample AWS reports per minute.
+    clock.set(T0 + 20 * 60_000 + 30_000);
+    await t.sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: [{ Id: 'd', MessageBody: 'dddd' }] }));
+    await t.server.sqsCloudWatch.sample();
+    const visible = async (Period: number) =>
+      (
+        await cw.send(
+          new GetMetricStatisticsCommand({
+            Namespace: 'AWS/SQS',
+            MetricName: 'ApproximateNumberOfMessagesVisible',
+            Dimensions: [{ Name: 'QueueName', Value: 'cw-orders' }],
+            StartTime: at(20),
+            EndTime: at(21),
+            Period,
+            Statistics: ['Maximum', 'SampleCount'],
+          }),
+        )
+      ).Datapoints?.map((p) => [(p.Timestamp?.getTime() ?? 0) - at(20).getTime(), p.Maximum, p.SampleCount]);
+    assert.deepEqual(await visible(10), [
+      [0, 2, 1],
+      [30_000, 3, 1],
+    ]);
+    assert.deepEqual(await visible(60), [[0, 2, 1]]);
   });
 
   test('bad input gets CloudWatch error codes and nothing of a refused call is kept', async () => {

@@ -218,3 +218,47 @@ export function bucketStart(ms: number, periodSeconds: number): number {
   const period = periodSeconds * 1000;
   return Math.floor(ms / period) * period;
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A query's StartTime as CloudWatch rounds it before cutting the range into periods (GetMetricData and
+ * GetMetricStatistics): down to the minute when it is less than 15 days old, to 5 minutes up to 63 days, to the hour
+ * beyond; for periods under a minute, down to a multiple of the period. Periods then follow one another from there,
+ * so a 5-minute query from 12:32 has periods at 12:32, 12:37, … (not at 12:30, 12:35).
+ */
+export function roundStartTime(startMs: number, periodSeconds: number, nowMs: number): number {
+  if (periodSeconds < 60) return bucketStart(startMs, periodSeconds);
+  const age = nowMs - startMs;
+  return bucketStart(startMs, age > 63 * DAY_MS ? 3600 : age > 15 * DAY_MS ? 300 : 60);
+}
+
+/**
+ * The set of observations given as value → count (as a recorder buffers them between two flushes). Building the set
+ * once from all of them costs a sort, where adding them one by one to a set would copy its distribution each time.
+ */
+export function statsOfValues(observations: ReadonlyMap<number, number>): StatSet {
+  const exact: Counts = [];
+  let zero = 0;
+  let sampleCount = 0;
+  let sum = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let negative = false;
+  for (const [value, count] of observations) {
+    if (!(count > 0) || !Number.isFinite(value)) continue;
+    sampleCount += count;
+    sum += value * count;
+    if (value < min) min = value;
+    if (value > max) max = value;
+    if (value === 0) zero += count;
+    else if (value > 0) exact.push([value, count]);
+    else negative = true;
+  }
+  if (sampleCount === 0) return emptyStats();
+  exact.sort((a, b) => a[0] - b[0]);
+  const stats: StatSet = { sampleCount, sum, min, max };
+  // As addValue does: a negative value leaves the distribution out (percentiles cover non-negative data only).
+  if (!negative) stats.values = fromExact(zero, exact);
+  return stats;
+}

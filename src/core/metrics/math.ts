@@ -23,8 +23,8 @@
  *   takes a's point (0 if a series has none there), a false one takes b's (dropped if b has none or is left out).
  * - METRICS() is every metric query (MetricStat) of the request, in request order, without expressions;
  *   METRICS("s") those whose Id contains s. PERIOD(m) is the period of a metric query (not of an expression).
- * - The period grid is the request's: every period start (aligned as {@link bucketStart} aligns) from the one holding
- *   StartTime up to EndTime. Metric queries with periods of their own are combined point by point all the same.
+ * - The period grid is the request's: every period start from StartTime (which the caller has already rounded as
+ *   CloudWatch rounds it) up to EndTime. Metric queries with periods of their own are combined point by point all the same.
  *
  * Also supported: LOG, LOG10, DATAPOINT_COUNT, METRIC_COUNT, FIRST, LAST, REMOVE_EMPTY, SLICE, SORT, TIME_SERIES and
  * MINUTE, HOUR, DAY, DATE, MONTH, YEAR, EPOCH (UTC; DAY is 1 for Monday to 7 for Sunday). Refused with
@@ -34,7 +34,6 @@
  * Operator precedence is not documented; this follows the usual order, loosest first: OR, AND, comparisons,
  * `+ -`, `* /`, unary minus, `^` (right-associative, so `-2^2` is -4 and `2^3^2` is 512).
  */
-import { bucketStart } from './aggregate.js';
 
 export interface TimeSeries {
   /** Epoch milliseconds, ascending, on the period grid. */
@@ -396,7 +395,7 @@ export function evaluateMetricMath(queries: readonly MathQuery[], range: MathRan
   const byId = new Map(queries.map((q) => [q.id, q]));
   const grid: number[] = [];
   const step = range.periodSeconds * 1000;
-  for (let t = bucketStart(range.startMs, range.periodSeconds); t < range.endMs; t += step) grid.push(t);
+  for (let t = range.startMs; t < range.endMs; t += step) grid.push(t);
 
   const values = new Map<string, Value>();
   const results = new Map<string, MathResult>();

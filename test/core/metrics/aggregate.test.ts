@@ -17,6 +17,7 @@ import {
   mergeStats,
   RELATIVE_ACCURACY,
   type StatSet,
+  statsOfValues,
 } from '../../../src/core/metrics/aggregate.js';
 
 const of = (values: number[]): StatSet => values.reduce((s, v) => addValue(s, v), emptyStats());
@@ -267,5 +268,43 @@ describe('bounded histogram', () => {
       ),
       { numRuns: 30 },
     );
+  });
+});
+
+describe('statsOfValues', () => {
+  test('builds the set that adding the same observations one by one builds, in any order', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.oneof(fc.integer({ min: -5, max: 500 }), fc.double({ min: 0, max: 1e6, noNaN: true })),
+            fc.integer({ min: 1, max: 4 }),
+          ),
+          {
+            maxLength: 400,
+          },
+        ),
+        (observations) => {
+          const counts = new Map<number, number>();
+          let oneByOne = emptyStats();
+          for (const [value, count] of observations) {
+            counts.set(value, (counts.get(value) ?? 0) + count);
+            oneByOne = addValue(oneByOne, value, count);
+          }
+          const built = statsOfValues(counts);
+          assert.equal(built.sampleCount, oneByOne.sampleCount);
+          assert.ok(Math.abs(built.sum - oneByOne.sum) <= 1e-6 * Math.max(1, Math.abs(oneByOne.sum)));
+          if (oneByOne.sampleCount > 0) {
+            assert.equal(built.min, oneByOne.min);
+            assert.equal(built.max, oneByOne.max);
+          }
+          assert.deepEqual(built.values, oneByOne.values);
+        },
+      ),
+    );
+  });
+
+  test('an empty map is the empty set', () => {
+    assert.deepEqual(statsOfValues(new Map()), emptyStats());
   });
 });
