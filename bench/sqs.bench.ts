@@ -11,15 +11,22 @@
  *   (no options)                     full run, both durability modes (a few minutes)
  *   --quick                          smoke run with small counts (well under a minute)
  *   --modes relaxed                  one mode only
- *   --only fifo,move                 selected phases only (send, cycle, latency, race, fifo, move; default all)
+ *   --only fifo,move                 selected phases only (send, cycle, latency, race, fifo, move, metrics;
+ *                                    default all)
  *   --backlog 1000000                also fill a queue with N messages and report server RSS and DB size
  *   --backlog 1000000 --backlog-only only the backlog scenario
  *   --backlog-max-seconds 600        time cap of the backlog fill
+ *
+ * The `metrics` phase measures what the server's own metrics (AWS/SQS, AWS/Events, the /metrics counters)
+ * cost: per durability mode it runs the queue cycle (fill, then send → receive → delete) on a server with
+ * metrics and on one started with `--no-metrics`, alternating which goes first each round, and reports both
+ * and the difference in percent.
  *
  * Results: bench/results/sqs-<ISO time>.json and bench/results/latest.json.
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { fmt, type MachineInfo, machineLine, mb, runMain, startRun, writeReport } from './lib/report.js';
 import {
   type BacklogResult,
@@ -54,8 +61,10 @@ import { type CpuUse, processMemoryKiB, round } from './lib/stats.js';
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** The phases run in each durability mode, in this order; `--only` picks some. */
-const PHASES = ['send', 'cycle', 'latency', 'race', 'fifo', 'move'] as const;
+const PHASES = ['send', 'cycle', 'latency', 'race', 'fifo', 'move', 'metrics'] as const;
 type Phase = (typeof PHASES)[number];
+/** The phases run on the one server of a mode; `metrics` starts servers of its own. */
+const SERVER_PHASES: readonly Phase[] = PHASES.filter((p) => p !== 'metrics');
 
 const { values: args } = parseArgs({
   options: {
@@ -161,6 +170,8 @@ const config = {
     maxSeconds: quick ? 60 : 300,
     rateTolerance: 0.1,
   } satisfies MoveConfig,
+  /** The metrics phase: each round fills a queue as the send phase does, then runs the cycle phase on it. */
+  metrics: { rounds: quick ? 1 : 2, fill: 'as send', cycle: 'as cycle' },
   backlog:
     backlogCount === undefined
       ? null
@@ -203,14 +214,40 @@ function serverReport(server: ServerProcess, stopped: Awaited<ReturnType<ServerP
   };
 }
 
-async function runMode(durability: Durability): Promise<ModeResult> {
-  log(`\n== durability ${durability} ==`);
+/**
+ * Starts a server, gives it and a client to `work`, then stops it (on failure too) and adds how long it took
+ * to start and how it ended to what `work` returned.
+ */
+async function withServer<T extends object>(
+  options: { durability: Durability; metrics?: boolean },
+  work: (server: ServerProcess, sqs: SQSClient, serverStartMs: number) => Promise<T>,
+): Promise<
+  T & { serverStartMs: number; server: ServerReport; dbAfterShutdown: ReturnType<ServerProcess['dbFileSizes']> }
+> {
   const t0 = performance.now();
-  const server = await startServerProcess({ repoRoot, durability });
+  const server = await startServerProcess({ repoRoot, ...options });
   const serverStartMs = round(performance.now() - t0, 0);
   const sqs = makeClient(server.url, MAX_SOCKETS);
   let stopped: Awaited<ReturnType<ServerProcess['stop']>> | undefined;
   try {
+    const result = await work(server, sqs, serverStartMs);
+    sqs.destroy();
+    stopped = await server.stop();
+    return {
+      ...result,
+      serverStartMs,
+      server: serverReport(server, stopped),
+      dbAfterShutdown: stopped.filesAfterShutdown,
+    };
+  } finally {
+    sqs.destroy();
+    if (!stopped) await server.stop();
+  }
+}
+
+async function runMode(durability: Durability): Promise<ModeResult> {
+  log(`\n== durability ${durability} ==`);
+  const { dbAfterShutdown: _, ...result } = await withServer({ durability }, async (server, sqs, serverStartMs) => {
     log(`  server pid ${server.pid} on ${server.url}, ready in ${serverStartMs} ms`);
     const rssAtStart = processMemoryKiB(server.pid)?.rssKiB ?? null;
 
@@ -281,11 +318,8 @@ async function runMode(durability: Durability): Promise<ModeResult> {
     }
 
     const rssAtEnd = processMemoryKiB(server.pid)?.rssKiB ?? null;
-    sqs.destroy();
-    stopped = await server.stop();
     return {
       durability,
-      serverStartMs,
       rssAtStartKiB: rssAtStart,
       rssAtEndKiB: rssAtEnd,
       send,
@@ -294,12 +328,9 @@ async function runMode(durability: Durability): Promise<ModeResult> {
       race,
       fifo,
       move,
-      server: serverReport(server, stopped),
     };
-  } finally {
-    sqs.destroy();
-    if (!stopped) await server.stop();
-  }
+  });
+  return result;
 }
 
 interface BacklogModeResult extends BacklogResult {
@@ -310,24 +341,106 @@ interface BacklogModeResult extends BacklogResult {
 
 async function runBacklog(durability: Durability, messages: number): Promise<BacklogModeResult> {
   log(`\n== backlog ${messages} messages, durability ${durability} ==`);
-  const server = await startServerProcess({ repoRoot, durability });
-  const sqs = makeClient(server.url, MAX_SOCKETS);
-  let stopped: Awaited<ReturnType<ServerProcess['stop']>> | undefined;
-  try {
-    if (!config.backlog) throw new Error('no backlog configuration');
-    const result = await backlogMemory(server, sqs, { ...config.backlog, messages }, log);
-    sqs.destroy();
-    stopped = await server.stop();
-    return {
-      durability,
-      ...result,
-      dbAfterShutdown: stopped.filesAfterShutdown,
-      server: serverReport(server, stopped),
-    };
-  } finally {
-    sqs.destroy();
-    if (!stopped) await server.stop();
+  const backlog = config.backlog;
+  if (!backlog) throw new Error('no backlog configuration');
+  const { serverStartMs: _, ...result } = await withServer({ durability }, async (server, sqs) => ({
+    durability,
+    ...(await backlogMemory(server, sqs, { ...backlog, messages }, log)),
+  }));
+  return result;
+}
+
+// ---- the cost of the server's own metrics ---------------------------------------------------------
+
+interface MetricsCostRun {
+  round: number;
+  metrics: boolean;
+  serverStartMs: number;
+  fill: SendResult;
+  cycle: CycleResult;
+  server: ServerReport;
+}
+
+/** Medians over the rounds of one setting. */
+interface MetricsCostSide {
+  cycleDeletedPerSecond: number;
+  cycleQuietMedianPerSecond: number | null;
+  cycleDeletedPerServerCpuSecond: number | null;
+  fillMessagesPerSecond: number;
+}
+
+interface MetricsCostResult {
+  durability: Durability;
+  rounds: number;
+  runs: MetricsCostRun[];
+  on: MetricsCostSide;
+  off: MetricsCostSide;
+  /** (off / on - 1) x 100 of the cycle's received+deleted msg/s: positive when metrics cost throughput. */
+  cycleDifferencePercent: number | null;
+  /** The same of the messages received+deleted per server CPU-second, which other load on the machine blurs less. */
+  cyclePerServerCpuDifferencePercent: number | null;
+  /** The same of the fill's send msg/s. */
+  fillDifferencePercent: number | null;
+}
+
+/** The middle value (the mean of the two middle ones for an even count), ignoring unknown values. */
+const median = (values: readonly (number | null)[]): number | null => {
+  const known = values.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  if (known.length === 0) return null;
+  const mid = known.length / 2;
+  return Number.isInteger(mid)
+    ? round(((known[mid - 1] ?? 0) + (known[mid] ?? 0)) / 2, 1)
+    : (known[Math.floor(mid)] ?? null);
+};
+const differencePercent = (off: number | null, on: number | null): number | null =>
+  off === null || on === null || on === 0 ? null : round((off / on - 1) * 100, 1);
+
+/** The queue cycle on servers with and without their own metrics, alternating which runs first each round. */
+async function runMetricsCost(durability: Durability): Promise<MetricsCostResult> {
+  log(`\n== metrics on vs off, durability ${durability} ==`);
+  const runs: MetricsCostRun[] = [];
+  for (let r = 0; r < config.metrics.rounds; r++) {
+    for (const metrics of r % 2 === 0 ? [true, false] : [false, true]) {
+      const run = await withServer({ durability, metrics }, async (server, sqs) => {
+        await sendThroughput(server, sqs, await createQueue(sqs, 'bench-warmup'), config.warmup, 'warmup');
+        const queue = await createQueue(sqs, 'bench-cycle');
+        const fill = await sendThroughput(server, sqs, queue, config.send, 'fill');
+        const cycle = await cycleThroughput(server, sqs, queue, config.cycle);
+        return { round: r + 1, metrics, fill, cycle };
+      });
+      const { dbAfterShutdown: _, ...kept } = run;
+      runs.push(kept);
+      log(
+        `  round ${r + 1}, metrics ${metrics ? 'on ' : 'off'}: cycle ${fmt(run.cycle.deletedPerSecond)} msg/s ` +
+          `(${fmt(run.cycle.deletedPerServerCpuSecond ?? Number.NaN)} per server CPU-second), ` +
+          `fill ${fmt(run.fill.messagesPerSecond)} msg/s, errors ${run.cycle.errors.total + run.fill.errors.total}`,
+      );
+    }
   }
+  const side = (metrics: boolean): MetricsCostSide => {
+    const mine = runs.filter((r) => r.metrics === metrics);
+    return {
+      cycleDeletedPerSecond: median(mine.map((r) => r.cycle.deletedPerSecond)) ?? Number.NaN,
+      cycleQuietMedianPerSecond: median(mine.map((r) => r.cycle.quiet.medianPerSecond)),
+      cycleDeletedPerServerCpuSecond: median(mine.map((r) => r.cycle.deletedPerServerCpuSecond)),
+      fillMessagesPerSecond: median(mine.map((r) => r.fill.messagesPerSecond)) ?? Number.NaN,
+    };
+  };
+  const on = side(true);
+  const off = side(false);
+  return {
+    durability,
+    rounds: config.metrics.rounds,
+    runs,
+    on,
+    off,
+    cycleDifferencePercent: differencePercent(off.cycleDeletedPerSecond, on.cycleDeletedPerSecond),
+    cyclePerServerCpuDifferencePercent: differencePercent(
+      off.cycleDeletedPerServerCpuSecond,
+      on.cycleDeletedPerServerCpuSecond,
+    ),
+    fillDifferencePercent: differencePercent(off.fillMessagesPerSecond, on.fillMessagesPerSecond),
+  };
 }
 
 function cpuText(c: CpuUse): string {
@@ -387,7 +500,12 @@ function moveLines(m: MoveRunResult, c: MoveConfig): string[] {
   ];
 }
 
-function printSummary(results: ModeResult[], backlogs: BacklogModeResult[], machine: MachineInfo): void {
+function printSummary(
+  results: ModeResult[],
+  metricsCosts: MetricsCostResult[],
+  backlogs: BacklogModeResult[],
+  machine: MachineInfo,
+): void {
   const lines: string[] = [];
   lines.push('', '================ Switchyard SQS benchmark ================');
   lines.push(machineLine(machine));
@@ -504,6 +622,12 @@ function printSummary(results: ModeResult[], backlogs: BacklogModeResult[], mach
           ])
         : []),
     ]),
+    ...metricsCosts.flatMap((m) =>
+      m.runs.map((r) => [
+        `${m.durability} metrics ${r.metrics ? 'on' : 'off'} cycle, round ${r.round}`,
+        r.cycle.cpu.otherCpuPercent,
+      ]),
+    ),
     ...backlogs.map((b) => [`${b.durability} backlog fill`, b.fill.cpu.otherCpuPercent]),
   ].filter(([, other]) => typeof other === 'number' && other > 15);
   if (tainted.length > 0) {
@@ -578,6 +702,33 @@ function printSummary(results: ModeResult[], backlogs: BacklogModeResult[], mach
       lines.push(`${r.durability.padEnd(9)} ${fifoCell}`.padEnd(62) + moveCell);
     }
   }
+  if (metricsCosts.length > 0) {
+    const pct = (p: number | null) => (p === null ? 'n/a' : `${p > 0 ? '+' : ''}${p}%`);
+    const rounds = metricsCosts[0]?.rounds ?? 0;
+    lines.push(
+      '',
+      `-- the server's own metrics: queue cycle (fill ${fmt(config.send.messages)}, then ${config.cycle.consumers} ` +
+        `consumers + ${config.cycle.producers} producers for ${config.cycle.seconds} s), median of ${rounds} ` +
+        `round${rounds === 1 ? '' : 's'} --`,
+      'mode      metrics  cycle msg/s  quiet-s median  per server CPU-s  fill msg/s',
+    );
+    for (const m of metricsCosts) {
+      for (const [name, side] of [
+        ['on', m.on],
+        ['off', m.off],
+      ] as const) {
+        lines.push(
+          `${m.durability.padEnd(9)} ${name.padEnd(8)} ${fmt(side.cycleDeletedPerSecond).padStart(11)}  ` +
+            `${fmt(side.cycleQuietMedianPerSecond ?? Number.NaN).padStart(14)}  ` +
+            `${fmt(side.cycleDeletedPerServerCpuSecond ?? Number.NaN).padStart(16)}  ${fmt(side.fillMessagesPerSecond).padStart(10)}`,
+        );
+      }
+      lines.push(
+        `${m.durability.padEnd(9)} off vs on: cycle ${pct(m.cycleDifferencePercent)}, per server CPU-second ` +
+          `${pct(m.cyclePerServerCpuDifferencePercent)}, fill ${pct(m.fillDifferencePercent)}`,
+      );
+    }
+  }
   for (const b of backlogs) {
     lines.push(
       '',
@@ -613,15 +764,19 @@ async function main(): Promise<void> {
   const run = startRun(repoRoot);
   log(`Switchyard SQS benchmark (${config.profile}), modes ${modes.join(', ')}, phases ${[...phases].join(', ')}`);
   const results: ModeResult[] = [];
+  const metricsCosts: MetricsCostResult[] = [];
   if (!args['backlog-only']) {
-    for (const mode of modes) results.push(await runMode(mode));
+    for (const mode of modes) {
+      if (SERVER_PHASES.some((p) => phases.has(p))) results.push(await runMode(mode));
+      if (phases.has('metrics')) metricsCosts.push(await runMetricsCost(mode));
+    }
   }
   const backlogs: BacklogModeResult[] = [];
   if (backlogCount !== undefined) {
     for (const mode of modes) backlogs.push(await runBacklog(mode, backlogCount));
   }
-  const head = run.finish('switchyard-sqs', 2);
-  printSummary(results, backlogs, run.machine);
+  const head = run.finish('switchyard-sqs', 3);
+  printSummary(results, metricsCosts, backlogs, run.machine);
 
   const report = {
     ...head,
@@ -641,8 +796,13 @@ async function main(): Promise<void> {
         'per group the SequenceNumber, must rise; redeliveries are counted apart.',
       'Move task throughput is timed from the StartMessageMoveTask answer to the first ListMessageMoveTasks poll that ' +
         'shows the task finished, so it is understated by up to one poll interval.',
+      'Schema 3 adds metricsCost.<mode> (the metrics phase): the cycle on a server with its own metrics and on one ' +
+        'started with --no-metrics, each round on fresh servers (warm-up, a fill as the send phase, then the cycle), ' +
+        'the order alternating per round; on and off are medians over the rounds, and the differences are ' +
+        '(off / on - 1) x 100, positive when recording metrics costs throughput.',
     ],
     results: Object.fromEntries(results.map((r) => [r.durability, r])),
+    metricsCost: metricsCosts.length > 0 ? Object.fromEntries(metricsCosts.map((m) => [m.durability, m])) : null,
     backlog: backlogs.length > 0 ? Object.fromEntries(backlogs.map((b) => [b.durability, b])) : null,
   };
   writeReport(repoRoot, 'sqs', 'latest.json', report);

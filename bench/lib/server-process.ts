@@ -20,6 +20,8 @@ export interface ServerProcess {
   readonly pid: number;
   readonly dataDir: string;
   readonly durability: Durability;
+  /** Whether the server records its own metrics (false: started with `--no-metrics`). */
+  readonly metrics: boolean;
   /** Whether the child has exited (it should not until stop()). */
   readonly exited: boolean;
   /** Lines the server wrote (pino JSON at warn and above, or anything on stderr), most recent last. */
@@ -75,7 +77,10 @@ export async function startServerProcess(options: {
   startTimeoutMs?: number;
   /** Service limit overrides, passed as repeated `--limit name=value` flags. */
   limits?: Readonly<Record<string, number>>;
+  /** False starts the server with `--no-metrics`. @defaultValue true */
+  metrics?: boolean;
 }): Promise<ServerProcess> {
+  const metrics = options.metrics ?? true;
   installExitHooks();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'switchyard-bench-'));
   dirs.add(dataDir);
@@ -98,6 +103,7 @@ export async function startServerProcess(options: {
       '--log-level',
       'warn',
       ...Object.entries(options.limits ?? {}).flatMap(([name, value]) => ['--limit', `${name}=${value}`]),
+      ...(metrics ? [] : ['--no-metrics']),
     ],
     { cwd: options.repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -159,6 +165,7 @@ export async function startServerProcess(options: {
     pid: child.pid as number,
     dataDir,
     durability: options.durability,
+    metrics,
     get exited() {
       return exitInfo !== undefined;
     },

@@ -40,6 +40,7 @@ export function buildProgram(): Command {
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default(DEFAULT_CONFIG.logLevel),
     )
+    .option('--no-metrics', "record no metrics of the server's own work (AWS/SQS, AWS/Events, /metrics counters)")
     .option(
       '--limit <name=value>',
       `override a service limit, repeatable; names: ${LIMIT_NAMES.join(', ')}`,
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
         account: string;
         durability: 'full' | 'relaxed';
         logLevel: string;
+        metrics: boolean;
         limit: string[];
       }) => {
         let limits: Limits | undefined;
@@ -73,6 +75,7 @@ export function buildProgram(): Command {
           accountId: opts.account,
           durability: opts.durability,
           logLevel: opts.logLevel,
+          metrics: opts.metrics,
           limits,
         });
         let signals = 0;

@@ -130,6 +130,16 @@ export function evaluationWindow(config: AlarmConfig, now: number): { start: num
   return { start: end - count * periodMs, end, periods };
 }
 
+/**
+ * When an alarm evaluated at `now` is evaluated next: at the next whole minute, or at the next multiple of the
+ * period for 10, 20 and 30-second alarms (CloudWatch evaluates each alarm every minute, high-resolution alarms with
+ * a shorter period every period). Always after `now`.
+ */
+export function nextEvaluationTime(period: number, now: number): number {
+  const stepMs = Math.min(period, 60) * 1000;
+  return (Math.floor(now / stepMs) + 1) * stepMs;
+}
+
 interface Slot {
   timestamp: number;
   value: number | undefined;

@@ -3,6 +3,7 @@ import { AwsError } from '../core/errors.js';
 import type { ArchiveService } from '../services/archive-service.js';
 import type { EventBusService } from '../services/event-bus-service.js';
 import type { RequestContext } from '../services/sqs-api.js';
+import { noteResource } from './request-resource.js';
 
 /**
  * The EventBridge actions served so far: for each, the shape of its input (types only: required members
@@ -244,6 +245,7 @@ export async function runEventsAction(
 ): Promise<object> {
   const spec = EVENTS_ACTIONS[name];
   if (!spec) throw new AwsError('UnknownOperation', `The action ${name} is not valid for this endpoint.`);
+  noteResource(ctx, 'events', name, input);
   const parsed = spec.schema.safeParse(input ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

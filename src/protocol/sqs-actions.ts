@@ -7,6 +7,7 @@ import type {
 } from '../services/move-task-service.js';
 import type { QueueService } from '../services/queue-service.js';
 import type * as api from '../services/sqs-api.js';
+import { noteResource } from './request-resource.js';
 
 /**
  * The SQS actions: for each, the shape of its input (types only: required members and ranges are the
@@ -175,6 +176,7 @@ export async function runSqsAction(
   if (!spec) {
     throw new AwsError('UnknownOperation', `The action ${name} is not valid for this endpoint.`);
   }
+  noteResource(ctx, 'sqs', name, input);
   const parsed = spec.schema.safeParse(input ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -16,6 +16,12 @@ export interface ServerConfig {
   durability: Durability;
   /** pino level; `debug` logs one line per request. @defaultValue 'info' */
   logLevel: string;
+  /**
+   * Whether the server records metrics of its own work: CloudWatch's AWS/SQS and AWS/Events metrics and
+   * the activity counters of GET /metrics (which still answers, with the process metrics). PutMetricData and
+   * the rest of the CloudWatch API work either way. @defaultValue true
+   */
+  metrics: boolean;
   limits: Limits;
   /** How often expired messages are removed, in ms. @defaultValue 1000 */
   retentionSweepMs: number;
@@ -29,6 +35,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   accountId: '000000000000',
   durability: 'full',
   logLevel: 'info',
+  metrics: true,
   limits: { ...DEFAULT_LIMITS },
   retentionSweepMs: 1000,
 });
@@ -40,6 +47,9 @@ export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
     throw new Error(`--region is not a region name: "${config.region}"`);
   if (config.durability !== 'full' && config.durability !== 'relaxed') {
     throw new Error(`--durability must be "full" or "relaxed", got "${String(config.durability)}"`);
+  }
+  if (typeof config.metrics !== 'boolean') {
+    throw new Error(`metrics must be true or false, got "${String(config.metrics)}"`);
   }
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw new Error(`--port must be between 0 and 65535, got "${config.port}"`);

@@ -8,19 +8,23 @@ import { handleSqsJson, queryCompatibleJsonError, SQS_JSON_TARGET_PREFIX } from 
 import { EVENTS_TARGET_PREFIX, eventsJsonError, handleEventsJson } from '../protocol/aws-json11.js';
 import { handleSqsQuery, sqsQueryError } from '../protocol/aws-query.js';
 import { CLOUDWATCH_TARGET_PREFIX, handleCloudWatchJson } from '../protocol/cloudwatch-json.js';
+import { cloudWatchQueryError, handleCloudWatchQuery, isCloudWatchQuery } from '../protocol/cloudwatch-query.js';
 import type { WireResponse } from '../protocol/wire.js';
+import { AlarmService } from '../services/alarm-service.js';
 import { ArchiveService } from '../services/archive-service.js';
 import { DeliveryWorker } from '../services/delivery-worker.js';
+import { EventActivityFanOut } from '../services/event-activity.js';
 import { EventBusService } from '../services/event-bus-service.js';
 import { EventMetrics } from '../services/event-metrics.js';
 import { EventRouter } from '../services/event-router.js';
+import { EventsCloudWatchMetrics } from '../services/events-cloudwatch-metrics.js';
 import { MetricsService } from '../services/metrics-service.js';
 import { MoveTaskService } from '../services/move-task-service.js';
 import { PrometheusMetrics } from '../services/prometheus-metrics.js';
 import { QueueActivityFanOut } from '../services/queue-activity.js';
 import { QueueService } from '../services/queue-service.js';
 import { ScheduleWorker } from '../services/schedule-worker.js';
-import type { RequestContext } from '../services/sqs-api.js';
+import type { RequestContext, RequestLog } from '../services/sqs-api.js';
 import { SqsCloudWatchMetrics } from '../services/sqs-cloudwatch-metrics.js';
 import { InProcessWakeups } from '../services/wakeups.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -41,6 +45,8 @@ export interface RunningServer {
   readonly eventMetrics: EventMetrics;
   readonly deliveries: DeliveryWorker;
   readonly archives: ArchiveService;
+  /** CloudWatch metric alarms; evaluates them once a minute on its own (tests call `evaluateDue()`). */
+  readonly alarms: AlarmService;
   /** Samples the AWS/SQS gauges (once a minute on its own; tests call `sample()`). */
   readonly sqsCloudWatch: SqsCloudWatchMetrics;
   /** Graceful stop: refuse new connections, end long polls empty, finish requests, close the database. */
@@ -55,13 +61,15 @@ export interface StartOptions extends Partial<ServerConfig> {
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const { clock = systemClock, logger: givenLogger, ...partial } = options;
   const config = resolveConfig(partial);
-  const logger = givenLogger ?? pino({ level: config.logLevel, base: { service: 'switchyard' } });
-  // The metrics exist before the store so that its commits are measured from the first one.
+  // `name`, not `service`: the request lines carry the AWS service a request was for as `service`.
+  const logger = givenLogger ?? pino({ level: config.logLevel, base: { name: 'switchyard' } });
+  // The metrics exist before the store so that its commits are measured from the first one. With
+  // `metrics: false` nothing the server does is recorded (the activity feeds below stay without listeners).
   let prometheus: PrometheusMetrics | undefined;
   const store = new SqliteStore({
     dataDir: config.dataDir,
     durability: config.durability,
-    onCommit: (seconds, writes) => prometheus?.commit(seconds, writes),
+    onCommit: config.metrics ? (seconds, writes) => prometheus?.commit(seconds, writes) : undefined,
   });
   const wakeups = new InProcessWakeups();
   const queueActivity = new QueueActivityFanOut();
@@ -69,8 +77,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const moveTasks = new MoveTaskService({ store, clock, wakeups, region: config.region });
   const services = { queues, moveTasks };
   const eventMetrics = new EventMetrics();
-  const router = new EventRouter({ store, clock, wakeups, metrics: eventMetrics, activity: queueActivity });
-  const eventBuses = new EventBusService({ store, clock, limits: config.limits, router });
+  const eventActivity = new EventActivityFanOut();
+  const router = new EventRouter({ store, clock, wakeups, metrics: eventActivity, activity: queueActivity });
+  const eventBuses = new EventBusService({ store, clock, limits: config.limits, router, activity: eventActivity });
   const deliveries = new DeliveryWorker({ store, clock, router, limits: config.limits });
   const archives = new ArchiveService({ store, clock, router, region: config.region });
   /** Every queue with its counts, for the metrics (the server serves one account). */
@@ -82,15 +91,29 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     events: eventMetrics,
   });
   prometheus = metrics;
-  const cloudMetrics = new MetricsService({ store, clock });
-  const cloudWatchServices = { metrics: cloudMetrics };
+  const cloudMetrics = new MetricsService({ store, clock, retention: config.limits });
+  const alarms = new AlarmService({
+    store,
+    clock,
+    metrics: cloudMetrics,
+    eventBuses,
+    router,
+    region: config.region,
+    limits: config.limits,
+    onError: (error, alarm) => logger.error({ err: error, alarm: alarm.name }, 'alarm evaluation failed'),
+  });
+  const cloudWatchServices = { metrics: cloudMetrics, alarms };
   const sqsCloudWatch = new SqsCloudWatchMetrics({
     metrics: cloudMetrics,
     clock,
-    queues: async () => (await allQueues()).map((q) => ({ ...q, accountId: config.accountId })),
+    queues: async () => (config.metrics ? (await allQueues()).map((q) => ({ ...q, accountId: config.accountId })) : []),
   });
-  queueActivity.add(sqsCloudWatch);
-  queueActivity.add(metrics);
+  if (config.metrics) {
+    queueActivity.add(sqsCloudWatch);
+    queueActivity.add(metrics);
+    eventActivity.add(eventMetrics);
+    eventActivity.add(new EventsCloudWatchMetrics({ metrics: cloudMetrics, clock }));
+  }
   const schedules = new ScheduleWorker({ store, clock, router, region: config.region });
   const eventsServices = { eventBuses, archives };
   try {
@@ -103,6 +126,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let inFlight = 0;
   let stopping = false;
   let drained: (() => void) | undefined;
+  /** Each request's log line while it is handled: the protocol layer adds what it names, the error mapper its error. */
+  const requestLogs = new WeakMap<http.ServerResponse, RequestLog & { requestId: string; error?: AwsError }>();
 
   const server = http.createServer((req, res) => {
     inFlight += 1;
@@ -112,7 +137,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     });
     if (stopping) res.setHeader('connection', 'close');
     handle(req, res).catch((error: unknown) => {
-      logger.error({ err: error }, 'request failed outside the error mapper');
+      logger.error(
+        { requestId: requestLogs.get(res)?.requestId, err: error },
+        'request failed outside the error mapper',
+      );
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end();
     });
@@ -122,6 +150,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
+    const log: RequestLog & { requestId: string; error?: AwsError } = { requestId };
+    requestLogs.set(res, log);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const target = headerValue(req, 'x-amz-target');
     let action = target ?? `${req.method} ${url.pathname}`;
@@ -173,11 +203,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         queryCompatibleJsonError,
       );
     } else if (req.method === 'POST' && target) {
-      response = queryCompatibleJsonError(new AwsError('UnknownOperation', `Unknown operation ${target}.`));
+      response = queryCompatibleJsonError(
+        toAwsError(new AwsError('UnknownOperation', `Unknown operation ${target}.`), res),
+      );
     } else if (req.method === 'POST' || url.searchParams.has('Action')) {
-      action = url.searchParams.get('Action') ?? 'Query';
-      service = 'sqs';
-      response = await answerSqsQuery(req, res, url, requestId);
+      ({ service, action, response } = await answerQuery(req, res, url, requestId));
     } else {
       response = {
         status: 404,
@@ -193,8 +223,26 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     });
     res.end(response.body);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (service !== undefined) metrics.request(service, action, response.status, seconds);
-    logger.debug({ requestId, action, status: response.status, ms: seconds * 1000 }, 'request');
+    if (service !== undefined && config.metrics) metrics.request(service, action, response.status, seconds);
+    // One line per request: debug when it succeeds, info for a client error (with its code; not logged
+    // elsewhere), error for a server error (whose cause the error mapper logged, with its stack).
+    const status = response.status;
+    const level = status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
+    if (logger.isLevelEnabled(level)) {
+      const error = log.error;
+      logger[level](
+        {
+          requestId,
+          service,
+          action,
+          ...log.resource,
+          status,
+          ms: Math.round(seconds * 1e6) / 1000,
+          ...(error ? { code: error.spec.shape, message: error.message } : {}),
+        },
+        'request',
+      );
+    }
   }
 
   /** A JSON-protocol request: its body through `handle`, any failure through `renderError`. */
@@ -207,34 +255,56 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     try {
       return await handle(contextFor(req, res), await readBody(req));
     } catch (error) {
-      return renderError(toAwsError(error));
+      return renderError(toAwsError(error, res));
     }
   }
 
-  /** AWS Query: the form in the query string and, for a form POST, in the body (which wins on a clash). */
-  async function answerSqsQuery(
+  /**
+   * AWS Query: the form in the query string and, for a form POST, in the body (which wins on a clash); for
+   * CloudWatch by the credential scope or `Version=2010-08-01` (see `isCloudWatchQuery`), else for SQS.
+   */
+  async function answerQuery(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     url: URL,
     requestId: string,
-  ): Promise<WireResponse> {
+  ): Promise<{ service: 'sqs' | 'cloudwatch'; action: string; response: WireResponse }> {
+    const authorization = headerValue(req, 'authorization');
+    const params = new URLSearchParams(url.searchParams);
+    const serviceOf = () => (isCloudWatchQuery(authorization, params) ? 'cloudwatch' : 'sqs');
+    const actionOf = () => params.getAll('Action').at(-1) ?? 'Query';
     try {
       const body = req.method === 'GET' ? Buffer.alloc(0) : await readBody(req);
-      const params = new URLSearchParams(url.searchParams);
       const contentType = (headerValue(req, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
       if (contentType === 'application/x-www-form-urlencoded') {
         for (const [key, value] of new URLSearchParams(body.toString('utf8'))) params.append(key, value);
       }
-      return await handleSqsQuery(services, contextFor(req, res), params, url.pathname, requestId);
+      const ctx = contextFor(req, res);
+      const response =
+        serviceOf() === 'cloudwatch'
+          ? await handleCloudWatchQuery(cloudWatchServices, ctx, params, requestId)
+          : await handleSqsQuery(services, ctx, params, url.pathname, requestId);
+      return { service: serviceOf(), action: actionOf(), response };
     } catch (error) {
-      return sqsQueryError(toAwsError(error), requestId);
+      const render = serviceOf() === 'cloudwatch' ? cloudWatchQueryError : sqsQueryError;
+      return { service: serviceOf(), action: actionOf(), response: render(toAwsError(error, res), requestId) };
     }
   }
 
-  function toAwsError(error: unknown): AwsError {
-    if (isAwsError(error)) return error;
-    logger.error({ err: error }, 'unexpected error');
-    return new AwsError('InternalFailure', 'The request processing has failed because of an unknown error.');
+  /**
+   * The error mapper: an AWS error as it is, anything else as InternalFailure, logged here once with its
+   * stack. Either way the request's log line reports the error's code.
+   */
+  function toAwsError(error: unknown, res: http.ServerResponse): AwsError {
+    const log = requestLogs.get(res);
+    let mapped: AwsError;
+    if (isAwsError(error)) mapped = error;
+    else {
+      logger.error({ requestId: log?.requestId, err: error }, 'unexpected error');
+      mapped = new AwsError('InternalFailure', 'The request processing has failed because of an unknown error.');
+    }
+    if (log) log.error = mapped;
+    return mapped;
   }
 
   function contextFor(req: http.IncomingMessage, res: http.ServerResponse): RequestContext {
@@ -250,6 +320,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       baseUrl: `http://${req.headers.host ?? `${config.host}:${config.port}`}`,
       senderId: credential ?? config.accountId,
       signal: controller.signal,
+      log: requestLogs.get(res),
     };
   }
 
@@ -261,8 +332,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   deliveries.start();
   archives.startWorker();
   cloudMetrics.start();
-  sqsCloudWatch.start();
+  if (config.metrics) sqsCloudWatch.start();
   schedules.start();
+  alarms.start();
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -279,6 +351,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await deliveries.stop();
     await archives.stopWorker();
     await schedules.stop();
+    await alarms.stop();
     sqsCloudWatch.stop();
     await cloudMetrics.stop();
     await store.close();
@@ -302,6 +375,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       await deliveries.stop();
       await archives.stopWorker();
       await schedules.stop();
+      await alarms.stop();
       if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       server.closeAllConnections();
       await listenerClosed;
@@ -324,6 +398,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     eventMetrics,
     deliveries,
     archives,
+    alarms,
     sqsCloudWatch,
     close,
   };

@@ -1,9 +1,10 @@
+import { actionHistory } from '../core/alarm-messages.js';
 import type { Clock } from '../core/clock.js';
 import { type DeliveryFailure, decideAfterFailure, httpFailure } from '../core/delivery-retry.js';
 import type { Limits } from '../core/limits.js';
 import type { DeliveryRecord, Store } from '../store/types.js';
 import { BackgroundLoop } from './background-loop.js';
-import type { RuleKey } from './event-metrics.js';
+import type { RuleKey } from './event-activity.js';
 import { classifyTarget, type EventRouter, MAX_BUS_HOPS, parseRuleArn, RoutingPlan } from './event-router.js';
 
 export interface DeliveryWorkerOptions {
@@ -81,16 +82,21 @@ export class DeliveryWorker {
   }
 
   private async deliver(delivery: DeliveryRecord): Promise<void> {
+    if (delivery.settings.alarm) return this.deliverAlarmAction(delivery, delivery.settings.alarm);
     const ctx = { accountId: delivery.accountId, region: delivery.region };
     const parsedRule = parseRuleArn(delivery.ruleArn);
     const rule: RuleKey = parsedRule ?? { accountId: delivery.accountId, busName: '', ruleName: delivery.ruleArn };
+    const started = this.clock.now();
     let failure: DeliveryFailure | undefined;
+    /** Whether the target was tried at all (an event that would loop is not sent). */
+    let attempted = true;
     if (delivery.kind === 'bus') {
       const target = classifyTarget(delivery.targetArn, ctx);
       const hops = (delivery.settings.hops ?? 0) + 1;
       if (target.kind !== 'bus') {
         failure = { code: 'NO_RESOURCE', message: `Target ${delivery.targetArn} cannot be reached.`, retryable: false };
       } else if (hops > MAX_BUS_HOPS) {
+        attempted = false;
         failure = {
           code: 'INVALID_PARAMETER',
           message: `The event has crossed ${MAX_BUS_HOPS} event buses already; it is not routed further.`,
@@ -106,6 +112,7 @@ export class DeliveryWorker {
         };
         if (await this.router.planBus(plan, ctx, target.name, [routed], { hops })) {
           plan.count(rule, 'Invocations');
+          this.attempted(plan, delivery, rule, started, true);
           await this.router.commit(plan);
           return;
         }
@@ -119,14 +126,35 @@ export class DeliveryWorker {
         const plan = new RoutingPlan();
         plan.write.completeDelivery = delivery.id;
         plan.count(rule, 'Invocations');
+        this.attempted(plan, delivery, rule, started, true);
         await this.router.commit(plan);
         return;
       }
     }
-    await this.failed(delivery, rule, failure);
+    await this.failed(delivery, rule, failure, attempted ? started : undefined);
   }
 
-  private async failed(delivery: DeliveryRecord, rule: RuleKey, failure: DeliveryFailure): Promise<void> {
+  /** The observations of one attempt, started at `started`, reported with the commit of `plan`. */
+  private attempted(plan: RoutingPlan, delivery: DeliveryRecord, rule: RuleKey, started: number, ok: boolean): void {
+    plan.count(rule, 'InvocationAttempts');
+    if (delivery.attempts > 0) plan.count(rule, 'RetryInvocationAttempts');
+    else {
+      plan.latency(rule, 'IngestionToInvocationStartLatency', started - delivery.firstAt);
+      plan.latencyToCommit(rule, delivery.firstAt, 'IngestionToInvocationCompleteLatency');
+    }
+    if (ok) {
+      plan.count(rule, 'SuccessfulInvocationAttempts');
+      plan.latencyToCommit(rule, delivery.firstAt, 'IngestionToInvocationSuccessLatency');
+    }
+  }
+
+  /** After a failed attempt (started at `started`; undefined when the target was not tried): retry or give up. */
+  private async failed(
+    delivery: DeliveryRecord,
+    rule: RuleKey,
+    failure: DeliveryFailure,
+    started: number | undefined,
+  ): Promise<void> {
     const attempts = delivery.attempts + 1;
     const now = this.clock.now();
     const decision = decideAfterFailure({
@@ -145,11 +173,19 @@ export class DeliveryWorker {
         errorCode: failure.code,
         errorMessage: failure.message,
       });
+      // Nothing more to write: the plan only reports the attempt.
+      const plan = new RoutingPlan();
+      if (started !== undefined) this.attempted(plan, delivery, rule, started, false);
+      await this.router.commit(plan);
       return;
     }
     const plan = new RoutingPlan();
     plan.write.completeDelivery = delivery.id;
-    plan.count(rule, 'Invocations', 'FailedInvocations');
+    if (started === undefined) plan.count(rule, 'DeadLetterInvocations');
+    else {
+      plan.count(rule, 'Invocations', 'FailedInvocations');
+      this.attempted(plan, delivery, rule, started, false);
+    }
     await this.router.planDeadLetter(plan, delivery, rule, {
       ruleArn: delivery.ruleArn,
       targetArn: delivery.targetArn,
@@ -159,6 +195,48 @@ export class DeliveryWorker {
       retryAttempts: attempts - 1,
       exhausted: decision.exhausted,
     });
+    await this.router.commit(plan);
+  }
+
+  /**
+   * A CloudWatch alarm's HTTP action: the same POST and retry schedule as a rule's HTTP target, but no rule to
+   * count and no dead-letter queue; its outcome, once known (taken, or failed for good), is an Action item of the
+   * alarm's history, written with the completion of the delivery.
+   */
+  private async deliverAlarmAction(
+    delivery: DeliveryRecord,
+    alarm: { name: string; stateUpdatedAt: number },
+  ): Promise<void> {
+    const failure = await this.post(delivery);
+    if (this.stopping) return;
+    const now = this.clock.now();
+    if (failure) {
+      const attempts = delivery.attempts + 1;
+      const decision = decideAfterFailure({
+        failure,
+        attempts,
+        firstAt: delivery.firstAt,
+        now,
+        policy: delivery.settings,
+        backoff: { baseMs: this.limits.deliveryRetryBaseMillis, capMs: this.limits.deliveryRetryMaxDelayMillis },
+        random: this.random(),
+      });
+      if (decision.kind === 'retry') {
+        await this.store.retryDelivery(delivery.id, {
+          attempts,
+          nextAt: decision.at,
+          errorCode: failure.code,
+          errorMessage: failure.message,
+        });
+        return;
+      }
+    }
+    const plan = new RoutingPlan();
+    plan.write.completeDelivery = delivery.id;
+    const item = actionHistory(delivery.targetArn, alarm.stateUpdatedAt, { error: failure?.message });
+    plan.write.alarmHistory = [
+      { accountId: delivery.accountId, alarmName: alarm.name, timestamp: now, type: 'Action', ...item },
+    ];
     await this.router.commit(plan);
   }
 

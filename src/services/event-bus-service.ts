@@ -22,7 +22,9 @@ import type {
   TargetRecord,
   TargetSettings,
 } from '../store/types.js';
+import type { EventActivity, PutEventsCall } from './event-activity.js';
 import {
+  type AccountContext,
   busArn,
   classifyTarget,
   DEFAULT_BUS,
@@ -61,6 +63,8 @@ export interface EventBusServiceOptions {
   clock: Clock;
   limits: Limits;
   router: EventRouter;
+  /** Told of each PutEvents call once it has ended. @defaultValue none */
+  activity?: EventActivity | undefined;
 }
 
 export interface TargetInput extends Omit<TargetSettings, 'InputTransformer'> {
@@ -88,6 +92,33 @@ function entrySize(entry: PutEventsEntry): number {
     if (text !== undefined) size += Buffer.byteLength(text, 'utf8');
   }
   return size;
+}
+
+/** An event as EventBridge builds it, and its text for matching (with the detail as given, numbers as spelled). */
+function buildEvent(
+  ctx: AccountContext,
+  entry: {
+    source: string;
+    detailType: string;
+    resources: string[];
+    detail: Record<string, unknown>;
+    detailText: string;
+    time: number;
+  },
+): { event: RoutableEvent['event']; text: string } {
+  const event = {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': entry.detailType,
+    source: entry.source,
+    account: ctx.accountId,
+    time: eventTime(entry.time),
+    region: ctx.region,
+    resources: entry.resources,
+    detail: entry.detail,
+  };
+  const { detail: _detail, ...head } = event;
+  return { event, text: `${JSON.stringify(head).slice(0, -1)},"detail":${entry.detailText}}` };
 }
 
 const busNotFound = (name: string) => new AwsError('EventsResourceNotFound', `Event bus ${name} does not exist.`);
@@ -129,12 +160,14 @@ export class EventBusService {
   private readonly limits: Limits;
   private readonly defaultBusReady = new Map<string, Promise<void>>();
   private readonly router: EventRouter;
+  private readonly activity: EventActivity | undefined;
 
   constructor(options: EventBusServiceOptions) {
     this.store = options.store;
     this.clock = options.clock;
     this.limits = options.limits;
     this.router = options.router;
+    this.activity = options.activity;
   }
 
   /** Creates the account's `default` bus if it does not exist yet (idempotent). */
@@ -633,31 +666,58 @@ export class EventBusService {
       };
     }
     const time = entry.Time !== undefined ? entry.Time * 1000 : this.clock.now();
-    const event = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': entry.DetailType,
-      source: entry.Source,
-      account: ctx.accountId,
-      time: eventTime(time),
-      region: ctx.region,
+    const { event, text } = buildEvent(ctx, {
+      source: entry.Source ?? '',
+      detailType: entry.DetailType ?? '',
       resources: entry.Resources ?? [],
-      detail,
-    };
-    // Matching reads the detail as sent, so numbers keep their spelling.
-    const { detail: _detail, ...head } = event;
-    const text = `${JSON.stringify(head).slice(0, -1)},"detail":${entry.Detail}}`;
+      detail: detail as Record<string, unknown>,
+      detailText: entry.Detail ?? '',
+      time,
+    });
     return { busName, event, text };
   }
 
+  /**
+   * Adds an event that an AWS service emits (a `source` of `aws.…`, which PutEvents takes from no client) to `plan`:
+   * built as PutEvents builds events and routed through the rules of the account's bus (`default` unless told), like
+   * any other event. The caller adds its own writes to the plan and commits it (`EventRouter.commit`), so the event
+   * and the state change it reports are one transaction. Returns the event's id.
+   */
+  async planServiceEvent(
+    plan: RoutingPlan,
+    ctx: AccountContext,
+    entry: { source: string; detailType: string; resources: string[]; detail: Record<string, unknown>; time: number },
+    busName: string = DEFAULT_BUS,
+  ): Promise<string> {
+    await this.ensureDefaultBus(ctx.accountId);
+    const { event, text } = buildEvent(ctx, { ...entry, detailText: JSON.stringify(entry.detail) });
+    await this.router.planBus(plan, ctx, busName, [{ event, text, ingestionTime: this.clock.now() }]);
+    return event.id;
+  }
+
   async putEvents(ctx: RequestContext, input: { Entries?: PutEventsEntry[]; EndpointId?: string }) {
+    const started = performance.now();
+    const call: PutEventsCall = { accountId: ctx.accountId, ok: false, entries: input.Entries?.length, millis: 0 };
+    try {
+      const out = await this.putEntries(ctx, input, call);
+      call.ok = true;
+      return out;
+    } finally {
+      // After the commit that made the entries durable, or once the call has failed.
+      call.millis = performance.now() - started;
+      this.activity?.putEvents(call);
+    }
+  }
+
+  private async putEntries(ctx: RequestContext, input: { Entries?: PutEventsEntry[] }, call: PutEventsCall) {
     const entries = required(input.Entries, 'entries');
+    const total = entries.reduce((sum, entry) => sum + entrySize(entry), 0);
+    call.requestBytes = total;
     if (entries.length < 1 || entries.length > MAX_PUT_EVENTS_ENTRIES) {
       throw validation(
         `1 validation error detected: Value '[${entries.length} entries]' at 'entries' failed to satisfy constraint: Member must have length between 1 and ${MAX_PUT_EVENTS_ENTRIES}`,
       );
     }
-    const total = entries.reduce((sum, entry) => sum + entrySize(entry), 0);
     if (total > this.limits.maxPutEventsBytes) {
       throw validation('Total size of the entries in the request is over the limit.');
     }
@@ -679,7 +739,9 @@ export class EventBusService {
     const plan = new RoutingPlan();
     for (const [busName, events] of byBus) await this.router.planBus(plan, ctx, busName, events);
     await this.router.commit(plan);
-    return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+    const failed = results.filter((r) => 'ErrorCode' in r).length;
+    call.failedEntries = failed;
+    return { FailedEntryCount: failed, Entries: results };
   }
 
   enableRule(ctx: RequestContext, input: { Name?: string; EventBusName?: string }) {

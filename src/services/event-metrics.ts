@@ -1,7 +1,12 @@
+import type { EventActivity, RuleKey, RuleObservation } from './event-activity.js';
+
+export type { RuleKey } from './event-activity.js';
+
 /**
- * EventBridge's per-rule delivery counters, kept from the start so that monitoring can publish them:
- * MatchedEvents, Invocations, FailedInvocations, InvocationsSentToDlq and InvocationsFailedToBeSentToDlq,
- * per rule and summed per bus. Counted after the write that makes an outcome durable, never before.
+ * EventBridge's per-rule delivery counters, which GET /metrics publishes: MatchedEvents, Invocations,
+ * FailedInvocations, InvocationsSentToDlq and InvocationsFailedToBeSentToDlq, per rule and summed per bus.
+ * Fed as an EventActivity listener, so counted after the write that makes an outcome durable, never
+ * before; other observations (attempts, latencies, PutEvents calls) are CloudWatch's and ignored here.
  * In memory: they restart from zero with the process, as counters scraped by Prometheus may.
  */
 
@@ -17,11 +22,7 @@ export type EventMetricName = (typeof EVENT_METRIC_NAMES)[number];
 
 export type EventCounters = Record<EventMetricName, number>;
 
-export interface RuleKey {
-  accountId: string;
-  busName: string;
-  ruleName: string;
-}
+const COUNTED: ReadonlySet<string> = new Set(EVENT_METRIC_NAMES);
 
 const zero = (): EventCounters => ({
   MatchedEvents: 0,
@@ -31,8 +32,20 @@ const zero = (): EventCounters => ({
   InvocationsFailedToBeSentToDlq: 0,
 });
 
-export class EventMetrics {
+export class EventMetrics implements EventActivity {
   private readonly rules = new Map<string, { key: RuleKey; counters: EventCounters }>();
+
+  observed(observations: readonly RuleObservation[]): void {
+    for (const o of observations) if (COUNTED.has(o.name)) this.add(o.rule, o.name as EventMetricName, o.value);
+  }
+
+  busMatched(): void {
+    // Per rule only.
+  }
+
+  putEvents(): void {
+    // The request counters of GET /metrics cover PutEvents calls.
+  }
 
   add(key: RuleKey, metric: EventMetricName, amount = 1): void {
     const id = JSON.stringify([key.accountId, key.busName, key.ruleName]);

@@ -24,7 +24,7 @@ import type {
   TargetRecord,
   TargetSettings,
 } from '../store/types.js';
-import type { EventMetricName, EventMetrics, RuleKey } from './event-metrics.js';
+import type { EventActivity, RuleKey, RuleObservation, RuleObservationName } from './event-activity.js';
 import type { QueueActivity } from './queue-activity.js';
 import type { WakeupSignal } from './wakeups.js';
 
@@ -120,10 +120,20 @@ interface BusRouting {
   archives: { archive: ArchiveRecord; pattern?: CompiledPattern | undefined }[];
 }
 
-/** One routing step, built before it is written. */
+/** An observation of a plan; with `since`, its value is the time from `since` to the commit. */
+interface PlannedObservation extends RuleObservation {
+  since?: number | undefined;
+}
+
+/**
+ * One routing step, built before it is written, with what it will have done (its observations), which
+ * are reported once it is committed. A plan that writes nothing only reports.
+ */
 export class RoutingPlan {
   readonly write: RoutedWrite = { batches: [], deliveries: [], archived: [] };
-  readonly counts: { rule: RuleKey; metric: EventMetricName }[] = [];
+  readonly observations: PlannedObservation[] = [];
+  /** Events that matched at least one rule, per bus. */
+  readonly busMatches: { accountId: string; busName: string; events: number }[] = [];
   private readonly byQueue = new Map<number, NewMessage[]>();
   /** The queues written to, in the order of `write.batches`. */
   readonly queues: QueueRecord[] = [];
@@ -139,8 +149,24 @@ export class RoutingPlan {
     batch.push(message);
   }
 
-  count(rule: RuleKey, ...metrics: EventMetricName[]): void {
-    for (const metric of metrics) this.counts.push({ rule, metric });
+  count(rule: RuleKey, ...names: RuleObservationName[]): void {
+    for (const name of names) this.observations.push({ rule, name, value: 1 });
+  }
+
+  /** A latency known now, in milliseconds. */
+  latency(rule: RuleKey, name: RuleObservationName, ms: number): void {
+    this.observations.push({ rule, name, value: Math.max(0, ms) });
+  }
+
+  /** Latencies that end with the commit of this plan: from `since` to then. */
+  latencyToCommit(rule: RuleKey, since: number, ...names: RuleObservationName[]): void {
+    for (const name of names) this.observations.push({ rule, name, value: 0, since });
+  }
+
+  busMatched(accountId: string, busName: string): void {
+    const last = this.busMatches[this.busMatches.length - 1];
+    if (last && last.accountId === accountId && last.busName === busName) last.events += 1;
+    else this.busMatches.push({ accountId, busName, events: 1 });
   }
 
   get isEmpty(): boolean {
@@ -151,16 +177,63 @@ export class RoutingPlan {
       (w.archived?.length ?? 0) === 0 &&
       w.completeDelivery === undefined &&
       w.replayProgress === undefined &&
-      w.schedule === undefined
+      w.schedule === undefined &&
+      w.alarm === undefined &&
+      (w.alarmHistory?.length ?? 0) === 0
     );
   }
+}
+
+/**
+ * The SQS message a service (EventBridge for a target, CloudWatch for an alarm action) puts on a queue, or why the
+ * queue cannot take it: empty, too large, or refused by the FIFO queue's rules.
+ */
+export function serviceQueueMessage(
+  queue: QueueRecord,
+  body: string,
+  options: { senderId: string; now: number; groupId?: string | undefined; dedupId?: string | undefined },
+): { message: NewMessage } | { error: string } {
+  if (body === '') return { error: 'The message is empty, and SQS takes no empty message.' };
+  const size = Buffer.byteLength(body, 'utf8');
+  if (size > integerAttribute(queue.attributes, 'MaximumMessageSize')) {
+    return { error: `The message is ${size} bytes, over the queue's MaximumMessageSize.` };
+  }
+  const { now, groupId } = options;
+  let fifo: NewMessage['fifo'];
+  let dedupId: string | undefined;
+  if (queue.attributes.FifoQueue === 'true') {
+    try {
+      const identity = fifoIdentity(
+        { MessageBody: body, MessageGroupId: groupId, MessageDeduplicationId: options.dedupId },
+        queue.attributes,
+      );
+      fifo = { dedupKey: identity.dedupKey, dedupExpiresAt: now + DEDUP_WINDOW_MS };
+      dedupId = identity.dedupId;
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : 'The FIFO queue refused the message.' };
+    }
+  }
+  return {
+    message: {
+      messageId: randomUUID(),
+      body,
+      attributes: {},
+      senderId: options.senderId,
+      sentAt: now,
+      visibleAt: now + integerAttribute(queue.attributes, 'DelaySeconds') * 1000,
+      groupId,
+      dedupId,
+      fifo,
+    },
+  };
 }
 
 export interface EventRouterOptions {
   store: Store;
   clock: Clock;
   wakeups: WakeupSignal;
-  metrics: EventMetrics;
+  /** Told what routing and delivery did, after each commit (the per-rule counters and metrics). */
+  metrics: EventActivity;
   /** Told of the messages routing adds to queues. @defaultValue none */
   activity?: QueueActivity | undefined;
 }
@@ -184,7 +257,7 @@ export class EventRouter {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly wakeups: WakeupSignal;
-  readonly metrics: EventMetrics;
+  private readonly metrics: EventActivity;
   private readonly activity: QueueActivity | undefined;
   /**
    * Routing tables by bus, dropped by `invalidate` on every change through this process's services. This
@@ -279,10 +352,13 @@ export class EventRouter {
           plan.write.archived?.push({ archiveId: archive.id, time: routed.ingestionTime, event: routed.text });
         }
       }
+      let matched = false;
       for (const rule of routing.index.match(routed.text)) {
         if (options.onlyRules && !options.onlyRules.has(rule.name)) continue;
+        matched = true;
         await this.planRuleTargets(plan, ctx, rule, routing.targets.get(rule.name) ?? [], routed, queues, options);
       }
+      if (matched) plan.busMatched(ctx.accountId, busName);
     }
     return true;
   }
@@ -310,10 +386,15 @@ export class EventRouter {
       if (!queues.has(name)) queues.set(name, await this.store.getQueue(ctx.accountId, name));
       return queues.get(name);
     };
+    const since = routed.ingestionTime;
     for (const target of targets) {
+      plan.count(key, 'InvocationsCreated');
       const kind = classifyTarget(target.arn, ctx);
+      // Queue targets and targets that cannot be served are attempted here, once; the delivery worker
+      // attempts the others.
       const fail = async (failure: DeliveryFailure) => {
-        plan.count(key, 'Invocations', 'FailedInvocations');
+        plan.count(key, 'Invocations', 'FailedInvocations', 'InvocationAttempts');
+        plan.latencyToCommit(key, since, 'IngestionToInvocationStartLatency', 'IngestionToInvocationCompleteLatency');
         await this.planDeadLetter(plan, ctx, key, {
           ruleArn: arn,
           targetArn: target.arn,
@@ -335,7 +416,14 @@ export class EventRouter {
           continue;
         }
         plan.addMessage(destination, message.message);
-        plan.count(key, 'Invocations');
+        plan.count(key, 'Invocations', 'InvocationAttempts', 'SuccessfulInvocationAttempts');
+        plan.latencyToCommit(
+          key,
+          since,
+          'IngestionToInvocationStartLatency',
+          'IngestionToInvocationCompleteLatency',
+          'IngestionToInvocationSuccessLatency',
+        );
       } else if (kind.kind === 'bus' || kind.kind === 'http') {
         const hops = options.hops ?? 0;
         const payload = kind.kind === 'bus' ? { body: routed.text } : targetPayload(target.settings, routed, transform);
@@ -421,41 +509,14 @@ export class EventRouter {
   ): { message: NewMessage } | { error: string } {
     const payload = targetPayload(settings, routed, transform);
     if ('error' in payload) return payload;
-    const body = payload.body;
-    if (body === '') return { error: 'The input for the target is empty, and SQS takes no empty message.' };
-    const size = Buffer.byteLength(body, 'utf8');
-    if (size > integerAttribute(queue.attributes, 'MaximumMessageSize')) {
-      return { error: `The input for the target is ${size} bytes, over the queue's MaximumMessageSize.` };
-    }
-    const now = this.clock.now();
-    const groupId = settings.SqsParameters?.MessageGroupId;
-    let fifo: NewMessage['fifo'];
-    let dedupId: string | undefined;
-    if (queue.attributes.FifoQueue === 'true') {
-      try {
-        const identity = fifoIdentity({ MessageBody: body, MessageGroupId: groupId }, queue.attributes);
-        fifo = { dedupKey: identity.dedupKey, dedupExpiresAt: now + DEDUP_WINDOW_MS };
-        dedupId = identity.dedupId;
-      } catch (error) {
-        return { error: error instanceof Error ? error.message : 'The FIFO queue refused the message.' };
-      }
-    }
-    return {
-      message: {
-        messageId: randomUUID(),
-        body,
-        attributes: {},
-        senderId: EVENTBRIDGE_SENDER_ID,
-        sentAt: now,
-        visibleAt: now + integerAttribute(queue.attributes, 'DelaySeconds') * 1000,
-        groupId,
-        dedupId,
-        fifo,
-      },
-    };
+    return serviceQueueMessage(queue, payload.body, {
+      senderId: EVENTBRIDGE_SENDER_ID,
+      now: this.clock.now(),
+      groupId: settings.SqsParameters?.MessageGroupId,
+    });
   }
 
-  /** Writes the plan in one transaction, then wakes long polls and the delivery worker and counts. */
+  /** Writes the plan in one transaction, then wakes long polls and the delivery worker and reports. */
   async commit(plan: RoutingPlan): Promise<void> {
     if (!plan.isEmpty) {
       const results = await this.store.routeEvents(plan.write);
@@ -475,7 +536,19 @@ export class EventRouter {
       });
       if ((plan.write.deliveries?.length ?? 0) > 0) for (const listener of this.deliveryListeners) listener();
     }
-    for (const { rule, metric } of plan.counts) this.metrics.add(rule, metric);
+    this.report(plan);
+  }
+
+  private report(plan: RoutingPlan): void {
+    for (const { accountId, busName, events } of plan.busMatches) this.metrics.busMatched(accountId, busName, events);
+    if (plan.observations.length === 0) return;
+    let now: number | undefined;
+    for (const o of plan.observations) {
+      if (o.since === undefined) continue;
+      now ??= this.clock.now();
+      o.value = Math.max(0, now - o.since);
+    }
+    this.metrics.observed(plan.observations);
   }
 }
 

@@ -14,6 +14,14 @@ export interface RequestContext {
   senderId: string;
   /** Aborted when the client goes away: ends a long poll early. */
   signal?: AbortSignal | undefined;
+  /** The request's log line, which the protocol layer tells what the request names. @defaultValue none */
+  log?: RequestLog | undefined;
+}
+
+/** What the request log line says of a request beyond its action and outcome. */
+export interface RequestLog {
+  /** The resources the request names, by kind: `queue`, `bus`, `rule`, `namespace`, `metric`, `alarm`… */
+  resource?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface CreateQueueInput {

@@ -261,6 +261,31 @@ export interface Store {
   /** Enabled rules with a schedule expression, with the schedule's stored state. */
   scheduledRules(): Promise<{ rule: RuleRecord; schedule?: RuleSchedule }[]>;
 
+  /**
+   * Creates the alarm, or replaces the one of that name, with `history` in the same transaction. With `maxAlarms`,
+   * refuses to create one more once the account has that many. The record is written as given: keeping the state
+   * of an updated alarm is the caller's business.
+   */
+  putAlarm(
+    alarm: AlarmRecord,
+    history: readonly NewAlarmHistoryItem[],
+    maxAlarms?: number,
+  ): Promise<'created' | 'updated' | 'limit-exceeded'>;
+  getAlarm(accountId: string, name: string): Promise<AlarmRecord | undefined>;
+  /** Alarms of an account matching the filter, ordered by name, starting after `afterName`. */
+  listAlarms(accountId: string, filter: AlarmFilter): Promise<AlarmRecord[]>;
+  /**
+   * Deletes the alarms of these names that exist, and writes the history items of those it deleted (items naming
+   * another alarm are left out), in one transaction. Returns the names deleted.
+   */
+  deleteAlarms(accountId: string, names: readonly string[], history: readonly NewAlarmHistoryItem[]): Promise<string[]>;
+  /** Alarms of every account whose next evaluation is due at `now`, earliest first. */
+  dueAlarms(now: number, limit: number): Promise<AlarmRecord[]>;
+  /** History items of an account, by (timestamp, id) in `order`, after the cursor. Kept after an alarm is deleted. */
+  alarmHistory(accountId: string, filter: AlarmHistoryFilter): Promise<AlarmHistoryRecord[]>;
+  /** Deletes history items older than `beforeMs`, at most `limit`; returns how many. */
+  expireAlarmHistory(beforeMs: number, limit: number): Promise<number>;
+
   counts(queueId: number, now: number): Promise<QueueCounts>;
   /** The earliest time after `now` at which a message of the queue becomes visible, if any. */
   nextVisibleAt(queueId: number, now: number): Promise<number | undefined>;
@@ -503,6 +528,11 @@ export interface DeliverySettings {
   query?: Record<string, string> | undefined;
   /** Buses the event had crossed when it reached this target. */
   hops?: number | undefined;
+  /**
+   * Set for a CloudWatch alarm action rather than a rule's target: the alarm and the state change it reports. Its
+   * outcome is written as an Action item of the alarm's history instead of being counted for a rule.
+   */
+  alarm?: { name: string; stateUpdatedAt: number } | undefined;
 }
 
 export type DeliveryKind = 'http' | 'bus';
@@ -559,6 +589,14 @@ export interface RoutedWrite {
   completeDelivery?: number | undefined;
   replayProgress?: { id: number; after: { time: number; seq: number }; lastReplayedTime?: number | undefined };
   schedule?: { accountId: string; busName: string; ruleName: string; state: RuleSchedule } | undefined;
+  /**
+   * An alarm's new state and next evaluation time (evaluations and SetAlarmState). When the alarm no longer exists
+   * or its configuration was changed since `configUpdatedAt`, the whole write is refused: nothing of it is written
+   * and `routeEvents` rejects.
+   */
+  alarm?: AlarmStateWrite | undefined;
+  /** Alarm history items written with the step (state updates, actions taken). */
+  alarmHistory?: NewAlarmHistoryItem[] | undefined;
 }
 
 export type ArchiveState = 'ENABLED' | 'DISABLED' | 'CREATING' | 'UPDATING' | 'CREATE_FAILED' | 'UPDATE_FAILED';
@@ -658,5 +696,79 @@ export interface MetricSeriesFilter {
   /** Only series with data since then. */
   activeSince?: number | undefined;
   afterId?: number | undefined;
+  limit: number;
+}
+
+export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+export type AlarmHistoryItemType = 'ConfigurationUpdate' | 'StateUpdate' | 'Action';
+
+export interface AlarmStateRecord {
+  value: AlarmStateValue;
+  reason: string;
+  /** CloudWatch's StateReasonData, JSON text. */
+  reasonData?: string | undefined;
+  /** Last change of the state value or reason (StateUpdatedTimestamp). */
+  updatedAt: number;
+  /** Last change of the state value (StateTransitionedTimestamp). */
+  transitionedAt: number;
+}
+
+/** A metric alarm. Its configuration is opaque here (JSON the alarm service owns). */
+export interface AlarmRecord {
+  accountId: string;
+  name: string;
+  /** The metric of a single-metric alarm, for DescribeAlarmsForMetric; absent for metric math alarms. */
+  namespace?: string | undefined;
+  metricName?: string | undefined;
+  config: string;
+  actionsEnabled: boolean;
+  state: AlarmStateRecord;
+  configUpdatedAt: number;
+  nextEvaluationAt: number;
+}
+
+export interface AlarmFilter {
+  /** Only these names. */
+  names?: readonly string[] | undefined;
+  prefix?: string | undefined;
+  stateValue?: AlarmStateValue | undefined;
+  /** Only single-metric alarms of this metric. */
+  metric?: { namespace: string; metricName: string } | undefined;
+  afterName?: string | undefined;
+  limit: number;
+}
+
+export interface AlarmStateWrite {
+  accountId: string;
+  name: string;
+  /** The configuration the state was computed for. */
+  configUpdatedAt: number;
+  state?: AlarmStateRecord | undefined;
+  nextEvaluationAt?: number | undefined;
+}
+
+export interface NewAlarmHistoryItem {
+  accountId: string;
+  alarmName: string;
+  timestamp: number;
+  type: AlarmHistoryItemType;
+  summary: string;
+  /** JSON text. */
+  data: string;
+}
+
+export interface AlarmHistoryRecord extends NewAlarmHistoryItem {
+  id: number;
+}
+
+export interface AlarmHistoryFilter {
+  alarmName?: string | undefined;
+  type?: AlarmHistoryItemType | undefined;
+  /** Inclusive bounds on the timestamp. */
+  fromMs?: number | undefined;
+  toMs?: number | undefined;
+  order: 'asc' | 'desc';
+  /** The last item of the previous page. */
+  after?: { timestamp: number; id: number } | undefined;
   limit: number;
 }

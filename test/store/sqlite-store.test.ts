@@ -108,6 +108,8 @@ describe('SqliteStore: migrations', () => {
           .all()
           .map((r) => (r as { name: string }).name);
         assert.deepEqual(tables, [
+          'alarm_history',
+          'alarms',
           'archived_events',
           'deleted_queues',
           'event_archives',

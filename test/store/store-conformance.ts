@@ -7,8 +7,10 @@ import { describe, test } from 'node:test';
 import type { MessageAttributes } from '../../src/core/message.js';
 import type { ClaimDecision } from '../../src/core/receive-rules.js';
 import type {
+  AlarmRecord,
   ClaimRequest,
   DeliveryRecord,
+  NewAlarmHistoryItem,
   NewArchive,
   NewDelivery,
   NewEventBus,
@@ -95,6 +97,39 @@ function claimRequest(queueId: number, overrides: Partial<ClaimRequest> = {}): C
     decide: () => 'deliver',
     ...overrides,
   };
+}
+
+/** An alarm in INSUFFICIENT_DATA since T0; its config is opaque text to the store. */
+function newAlarm(name: string, overrides: Partial<AlarmRecord> = {}): AlarmRecord {
+  return {
+    accountId: ACCOUNT,
+    name,
+    namespace: 'Shop',
+    metricName: 'Errors',
+    config: JSON.stringify({ alarm: name }),
+    actionsEnabled: true,
+    state: {
+      value: 'INSUFFICIENT_DATA',
+      reason: 'Unchecked: Initial alarm creation',
+      updatedAt: T0,
+      transitionedAt: T0,
+    },
+    configUpdatedAt: T0,
+    nextEvaluationAt: T0,
+    ...overrides,
+  };
+}
+
+function historyItem(alarmName: string, timestamp: number, overrides: Partial<NewAlarmHistoryItem> = {}) {
+  return {
+    accountId: ACCOUNT,
+    alarmName,
+    timestamp,
+    type: 'StateUpdate',
+    summary: `${alarmName} at ${timestamp}`,
+    data: '{}',
+    ...overrides,
+  } satisfies NewAlarmHistoryItem;
 }
 
 export function storeConformance(name: string, makeStore: () => Promise<Store> | Store): void {
@@ -2261,6 +2296,231 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
               ['targeted', undefined],
             ],
           );
+        }));
+    });
+
+    describe('metric alarms', () => {
+      const summaries = async (store: Store, filter: Parameters<Store['alarmHistory']>[1], account = ACCOUNT) =>
+        (await store.alarmHistory(account, filter)).map((h) => h.summary);
+
+      test('putAlarm creates, then replaces, an alarm with its history; getAlarm returns it as written', () =>
+        withStore(async (store) => {
+          const created = newAlarm('cpu', {
+            state: {
+              value: 'ALARM',
+              reason: 'because',
+              reasonData: '{"version":"1.0"}',
+              updatedAt: T0 + 5,
+              transitionedAt: T0 + 4,
+            },
+            actionsEnabled: false,
+            nextEvaluationAt: T0 + 60_000,
+          });
+          assert.equal(
+            await store.putAlarm(created, [historyItem('cpu', T0, { type: 'ConfigurationUpdate' })]),
+            'created',
+          );
+          assert.deepEqual(await store.getAlarm(ACCOUNT, 'cpu'), created);
+          const math = newAlarm('cpu', { namespace: undefined, metricName: undefined, config: '{"math":true}' });
+          const { namespace: _n, metricName: _m, ...expected } = math;
+          assert.equal(await store.putAlarm(math, [historyItem('cpu', T0 + 1)]), 'updated');
+          assert.deepEqual(await store.getAlarm(ACCOUNT, 'cpu'), expected);
+          assert.equal(await store.getAlarm(OTHER_ACCOUNT, 'cpu'), undefined);
+          assert.equal(await store.getAlarm(ACCOUNT, 'other'), undefined);
+          assert.deepEqual(await summaries(store, { order: 'asc', limit: 10 }), [
+            'cpu at 1767225600000',
+            'cpu at 1767225600001',
+          ]);
+        }));
+
+      test('putAlarm refuses a new alarm beyond maxAlarms per account, writing nothing, but updates existing ones', () =>
+        withStore(async (store) => {
+          assert.equal(await store.putAlarm(newAlarm('a'), [], 2), 'created');
+          assert.equal(await store.putAlarm(newAlarm('b'), [], 2), 'created');
+          assert.equal(await store.putAlarm(newAlarm('c'), [historyItem('c', T0)], 2), 'limit-exceeded');
+          assert.equal(await store.getAlarm(ACCOUNT, 'c'), undefined);
+          assert.deepEqual(await summaries(store, { order: 'asc', limit: 10 }), [], 'no history for a refused alarm');
+          assert.equal(await store.putAlarm(newAlarm('b', { config: '{"v":2}' }), [], 2), 'updated');
+          assert.equal(await store.putAlarm(newAlarm('c', { accountId: OTHER_ACCOUNT }), [], 2), 'created');
+        }));
+
+      test('listAlarms filters by names, prefix, state and metric, by name order, from a cursor', () =>
+        withStore(async (store) => {
+          await store.putAlarm(newAlarm('web-5xx', { state: { ...newAlarm('x').state, value: 'ALARM' } }), []);
+          await store.putAlarm(newAlarm('web-latency', { metricName: 'Latency' }), []);
+          await store.putAlarm(
+            newAlarm('db-cpu', { namespace: 'Db', state: { ...newAlarm('x').state, value: 'OK' } }),
+            [],
+          );
+          await store.putAlarm(newAlarm('math', { namespace: undefined, metricName: undefined }), []);
+          await store.putAlarm(newAlarm('web-elsewhere', { accountId: OTHER_ACCOUNT }), []);
+          const names = async (filter: Partial<Parameters<Store['listAlarms']>[1]>) =>
+            (await store.listAlarms(ACCOUNT, { limit: 100, ...filter })).map((a) => a.name);
+          assert.deepEqual(await names({}), ['db-cpu', 'math', 'web-5xx', 'web-latency']);
+          assert.deepEqual(await names({ prefix: 'web-' }), ['web-5xx', 'web-latency']);
+          assert.deepEqual(await names({ names: ['math', 'web-5xx', 'missing'] }), ['math', 'web-5xx']);
+          assert.deepEqual(await names({ names: [] }), []);
+          assert.deepEqual(await names({ stateValue: 'ALARM' }), ['web-5xx']);
+          assert.deepEqual(await names({ stateValue: 'INSUFFICIENT_DATA' }), ['math', 'web-latency']);
+          assert.deepEqual(await names({ metric: { namespace: 'Shop', metricName: 'Errors' } }), ['web-5xx']);
+          assert.deepEqual(await names({ afterName: 'math', limit: 1 }), ['web-5xx']);
+          assert.deepEqual(await names({ prefix: 'web-', afterName: 'web-5xx' }), ['web-latency']);
+        }));
+
+      test('deleteAlarms deletes those that exist and writes only their history', () =>
+        withStore(async (store) => {
+          await store.putAlarm(newAlarm('a'), []);
+          await store.putAlarm(newAlarm('b'), []);
+          await store.putAlarm(newAlarm('a', { accountId: OTHER_ACCOUNT }), []);
+          const deleted = await store.deleteAlarms(
+            ACCOUNT,
+            ['a', 'missing'],
+            [
+              historyItem('a', T0, { summary: 'a deleted' }),
+              historyItem('missing', T0, { summary: 'missing deleted' }),
+            ],
+          );
+          assert.deepEqual(deleted, ['a']);
+          assert.equal(await store.getAlarm(ACCOUNT, 'a'), undefined);
+          assert.ok(await store.getAlarm(ACCOUNT, 'b'));
+          assert.ok(await store.getAlarm(OTHER_ACCOUNT, 'a'), 'the other account keeps its alarm');
+          assert.deepEqual(await summaries(store, { order: 'asc', limit: 10 }), ['a deleted']);
+        }));
+
+      test('dueAlarms lists the alarms of every account due at now, earliest first', () =>
+        withStore(async (store) => {
+          await store.putAlarm(newAlarm('later', { nextEvaluationAt: T0 + 120_000 }), []);
+          await store.putAlarm(newAlarm('second', { nextEvaluationAt: T0 + 60_000 }), []);
+          await store.putAlarm(newAlarm('first', { accountId: OTHER_ACCOUNT, nextEvaluationAt: T0 }), []);
+          const due = async (now: number, limit = 10) => (await store.dueAlarms(now, limit)).map((a) => a.name);
+          assert.deepEqual(await due(T0 - 1), []);
+          assert.deepEqual(await due(T0 + 60_000), ['first', 'second']);
+          assert.deepEqual(await due(T0 + 120_000, 2), ['first', 'second']);
+          assert.deepEqual(await due(T0 + 120_000), ['first', 'second', 'later']);
+        }));
+
+      test('routeEvents writes an alarm state, its next evaluation and history with the routed messages', () =>
+        withStore(async (store) => {
+          const queue = await makeQueue(store, 'notifications');
+          await store.putAlarm(newAlarm('cpu'), []);
+          const state = {
+            value: 'ALARM',
+            reason: 'high',
+            reasonData: '{"a":1}',
+            updatedAt: T0 + 60_000,
+            transitionedAt: T0 + 60_000,
+          } as const;
+          await store.routeEvents({
+            batches: [{ queueId: queue.id, messages: [newMessage({ body: 'notification' })] }],
+            alarm: { accountId: ACCOUNT, name: 'cpu', configUpdatedAt: T0, state, nextEvaluationAt: T0 + 120_000 },
+            alarmHistory: [historyItem('cpu', T0 + 60_000, { summary: 'to ALARM' })],
+          });
+          const alarm = await store.getAlarm(ACCOUNT, 'cpu');
+          assert.deepEqual(alarm?.state, state);
+          assert.equal(alarm?.nextEvaluationAt, T0 + 120_000);
+          assert.equal(alarm?.config, newAlarm('cpu').config, 'the configuration is untouched');
+          assert.deepEqual(await summaries(store, { order: 'asc', limit: 10 }), ['to ALARM']);
+          assert.equal((await claimAll(store, queue.id, T0 + 60_000)).messages.length, 1);
+
+          // Only the next evaluation time.
+          await store.routeEvents({
+            batches: [],
+            alarm: { accountId: ACCOUNT, name: 'cpu', configUpdatedAt: T0, nextEvaluationAt: T0 + 180_000 },
+          });
+          const later = await store.getAlarm(ACCOUNT, 'cpu');
+          assert.deepEqual(later?.state, state);
+          assert.equal(later?.nextEvaluationAt, T0 + 180_000);
+        }));
+
+      test('routeEvents refuses the whole write when the alarm changed or is gone', () =>
+        withStore(async (store) => {
+          const queue = await makeQueue(store, 'notifications');
+          await store.putAlarm(newAlarm('cpu', { configUpdatedAt: T0 + 10 }), []);
+          const write = (name: string, configUpdatedAt: number) =>
+            store.routeEvents({
+              batches: [{ queueId: queue.id, messages: [newMessage()] }],
+              alarm: {
+                accountId: ACCOUNT,
+                name,
+                configUpdatedAt,
+                state: { value: 'OK', reason: 'fine', updatedAt: T0 + 60_000, transitionedAt: T0 + 60_000 },
+              },
+              alarmHistory: [historyItem(name, T0 + 60_000)],
+            });
+          await assert.rejects(write('cpu', T0), 'a state computed for an older configuration');
+          await assert.rejects(write('gone', T0), 'an alarm that does not exist');
+          assert.equal((await store.getAlarm(ACCOUNT, 'cpu'))?.state.value, 'INSUFFICIENT_DATA');
+          assert.deepEqual(await summaries(store, { order: 'asc', limit: 10 }), []);
+          assert.equal((await claimAll(store, queue.id, T0 + 60_000)).messages.length, 0, 'no message either');
+          await write('cpu', T0 + 10);
+          assert.equal((await store.getAlarm(ACCOUNT, 'cpu'))?.state.value, 'OK');
+        }));
+
+      test('alarmHistory filters by alarm, type and time (inclusive), both ways, from a cursor', () =>
+        withStore(async (store) => {
+          await store.putAlarm(newAlarm('a'), [
+            historyItem('a', T0, { summary: 'a1', type: 'ConfigurationUpdate' }),
+            historyItem('a', T0 + 1000, { summary: 'a2' }),
+            historyItem('a', T0 + 1000, { summary: 'a3', type: 'Action' }),
+            historyItem('a', T0 + 3000, { summary: 'a4' }),
+          ]);
+          await store.putAlarm(newAlarm('b'), [historyItem('b', T0 + 2000, { summary: 'b1' })]);
+          await store.putAlarm(newAlarm('b', { accountId: OTHER_ACCOUNT }), [
+            historyItem('b', T0 + 2000, { accountId: OTHER_ACCOUNT, summary: 'other' }),
+          ]);
+          assert.deepEqual(await summaries(store, { order: 'asc', limit: 10 }), ['a1', 'a2', 'a3', 'b1', 'a4']);
+          assert.deepEqual(await summaries(store, { order: 'desc', limit: 10 }), ['a4', 'b1', 'a3', 'a2', 'a1']);
+          assert.deepEqual(await summaries(store, { order: 'asc', limit: 10, alarmName: 'a' }), [
+            'a1',
+            'a2',
+            'a3',
+            'a4',
+          ]);
+          assert.deepEqual(await summaries(store, { order: 'asc', limit: 10, type: 'StateUpdate' }), [
+            'a2',
+            'b1',
+            'a4',
+          ]);
+          assert.deepEqual(await summaries(store, { order: 'asc', limit: 10, fromMs: T0 + 1000, toMs: T0 + 2000 }), [
+            'a2',
+            'a3',
+            'b1',
+          ]);
+          const [first, second] = await store.alarmHistory(ACCOUNT, { order: 'desc', limit: 2 });
+          assert.equal(first?.summary, 'a4');
+          assert.equal(second?.accountId, ACCOUNT);
+          assert.equal(second?.alarmName, 'b');
+          assert.equal(second?.timestamp, T0 + 2000);
+          assert.equal(second?.type, 'StateUpdate');
+          assert.equal(second?.data, '{}');
+          const after = { timestamp: second?.timestamp ?? 0, id: second?.id ?? 0 };
+          assert.deepEqual(await summaries(store, { order: 'desc', limit: 10, after }), ['a3', 'a2', 'a1']);
+          const a2 = (await store.alarmHistory(ACCOUNT, { order: 'asc', limit: 2 }))[1];
+          assert.deepEqual(
+            await summaries(store, {
+              order: 'asc',
+              limit: 2,
+              after: { timestamp: a2?.timestamp ?? 0, id: a2?.id ?? 0 },
+            }),
+            ['a3', 'b1'],
+            'a cursor inside a run of equal timestamps',
+          );
+          assert.deepEqual(await summaries(store, { order: 'asc', limit: 10 }, OTHER_ACCOUNT), ['other']);
+        }));
+
+      test('expireAlarmHistory deletes items older than the cutoff, at most limit at a time', () =>
+        withStore(async (store) => {
+          await store.putAlarm(newAlarm('a'), [
+            historyItem('a', T0, { summary: 'old1' }),
+            historyItem('a', T0 + 1, { summary: 'old2' }),
+            historyItem('a', T0 + 2, { summary: 'old3' }),
+            historyItem('a', T0 + DAY_MS, { summary: 'new' }),
+          ]);
+          assert.equal(await store.expireAlarmHistory(T0 + 3, 2), 2);
+          assert.deepEqual(await summaries(store, { order: 'asc', limit: 10 }), ['old3', 'new']);
+          assert.equal(await store.expireAlarmHistory(T0 + 3, 10), 1);
+          assert.equal(await store.expireAlarmHistory(T0 + 3, 10), 0);
+          assert.deepEqual(await summaries(store, { order: 'asc', limit: 10 }), ['new']);
         }));
     });
   });

@@ -247,6 +247,42 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX metric_buckets_by_age ON metric_buckets (resolution, start);
     `,
   },
+  {
+    version: 9,
+    name: 'metric alarms and their history',
+    sql: `
+      CREATE TABLE alarms (
+        account_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        namespace TEXT,
+        metric_name TEXT,
+        config TEXT NOT NULL,
+        actions_enabled INTEGER NOT NULL,
+        state_value TEXT NOT NULL,
+        state_reason TEXT NOT NULL,
+        state_reason_data TEXT,
+        state_updated_at INTEGER NOT NULL,
+        state_transitioned_at INTEGER NOT NULL,
+        config_updated_at INTEGER NOT NULL,
+        next_evaluation_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, name)
+      );
+      CREATE INDEX alarms_by_next_evaluation ON alarms (next_evaluation_at);
+      CREATE INDEX alarms_by_metric ON alarms (account_id, namespace, metric_name);
+      CREATE TABLE alarm_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL,
+        alarm_name TEXT NOT NULL,
+        timestamp INTEGER NOT NULL,
+        item_type TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX alarm_history_by_time ON alarm_history (account_id, timestamp, id);
+      CREATE INDEX alarm_history_by_alarm ON alarm_history (account_id, alarm_name, timestamp, id);
+      CREATE INDEX alarm_history_by_age ON alarm_history (timestamp);
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction. Returns the schema version. */

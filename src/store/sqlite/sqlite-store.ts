@@ -4,6 +4,10 @@ import Database from 'better-sqlite3';
 import type { MessageAttributes } from '../../core/message.js';
 import type { MessageState } from '../../core/receive-rules.js';
 import type {
+  AlarmFilter,
+  AlarmHistoryFilter,
+  AlarmHistoryRecord,
+  AlarmRecord,
   AppendResult,
   ArchiveChange,
   ArchivedEventRecord,
@@ -22,6 +26,7 @@ import type {
   MoveResult,
   MoveTaskRecord,
   MoveTaskStatus,
+  NewAlarmHistoryItem,
   NewArchive,
   NewEventBus,
   NewMessage,
@@ -47,6 +52,7 @@ import type {
   TargetRecord,
   TargetSettings,
 } from '../types.js';
+import { AlarmTables } from './alarm-tables.js';
 import { EventRoutingTables } from './event-routing.js';
 import { GroupCommitter } from './group-commit.js';
 import { MetricTables } from './metric-tables.js';
@@ -248,6 +254,7 @@ export class SqliteStore implements Store {
   private readonly sql;
   private readonly routing: EventRoutingTables;
   private readonly metrics: MetricTables;
+  private readonly alarms: AlarmTables;
 
   constructor(options: SqliteStoreOptions) {
     let file = ':memory:';
@@ -269,6 +276,7 @@ export class SqliteStore implements Store {
     this.writer = new GroupCommitter(this.db, options.onCommit);
     this.routing = new EventRoutingTables(this.db);
     this.metrics = new MetricTables(this.db);
+    this.alarms = new AlarmTables(this.db);
     const db = this.db;
     this.sql = {
       busByName: db.prepare<[string, string], EventBusRow>(
@@ -584,6 +592,7 @@ export class SqliteStore implements Store {
         this.sql.queueById.get(batch.queueId) ? this.appendNow(batch.queueId, batch.messages) : [],
       );
       this.routing.write(write);
+      this.alarms.write(write.alarm, write.alarmHistory);
       return results;
     });
   }
@@ -694,6 +703,42 @@ export class SqliteStore implements Store {
 
   async expireMetricBuckets(resolution: number, beforeMs: number, limit: number): Promise<number> {
     return this.writer.run(() => this.metrics.expire(resolution, beforeMs, limit));
+  }
+
+  async putAlarm(
+    alarm: AlarmRecord,
+    history: readonly NewAlarmHistoryItem[],
+    maxAlarms?: number,
+  ): Promise<'created' | 'updated' | 'limit-exceeded'> {
+    return this.writer.run(() => this.alarms.put(alarm, history, maxAlarms));
+  }
+
+  async getAlarm(accountId: string, name: string): Promise<AlarmRecord | undefined> {
+    return this.alarms.get(accountId, name);
+  }
+
+  async listAlarms(accountId: string, filter: AlarmFilter): Promise<AlarmRecord[]> {
+    return this.alarms.list(accountId, filter);
+  }
+
+  async deleteAlarms(
+    accountId: string,
+    names: readonly string[],
+    history: readonly NewAlarmHistoryItem[],
+  ): Promise<string[]> {
+    return this.writer.run(() => this.alarms.delete(accountId, names, history));
+  }
+
+  async dueAlarms(now: number, limit: number): Promise<AlarmRecord[]> {
+    return this.alarms.due(now, limit);
+  }
+
+  async alarmHistory(accountId: string, filter: AlarmHistoryFilter): Promise<AlarmHistoryRecord[]> {
+    return this.alarms.history(accountId, filter);
+  }
+
+  async expireAlarmHistory(beforeMs: number, limit: number): Promise<number> {
+    return this.writer.run(() => this.alarms.expireHistory(beforeMs, limit));
   }
 
   async scheduledRules(): Promise<{ rule: RuleRecord; schedule?: RuleSchedule }[]> {
