@@ -16,17 +16,20 @@
  *   --backlog 1000000                also fill a queue with N messages and report server RSS and DB size
  *   --backlog 1000000 --backlog-only only the backlog scenario
  *   --backlog-max-seconds 600        time cap of the backlog fill
+ *   --metrics-rounds 6               rounds of the metrics phase (default 4; 1 with --quick)
  *
  * The `metrics` phase measures what the server's own metrics (AWS/SQS, AWS/Events, the /metrics counters)
  * cost: per durability mode it runs the queue cycle (fill, then send → receive → delete) on a server with
- * metrics and on one started with `--no-metrics`, alternating which goes first each round, and reports both
- * and the difference in percent.
+ * metrics and on one started with `--no-metrics`, alternating which goes first each round, and reports both,
+ * the difference of the medians and the median of the round-by-round differences in percent; and, measured in
+ * process where the machine's noise does not reach, the CPU the metrics hooks spend per message.
  *
  * Results: bench/results/sqs-<ISO time>.json and bench/results/latest.json.
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { measureRecordingCost, type RecordingCost } from './lib/recording-cost.js';
 import { fmt, type MachineInfo, machineLine, mb, runMain, startRun, writeReport } from './lib/report.js';
 import {
   type BacklogResult,
@@ -74,6 +77,7 @@ const { values: args } = parseArgs({
     backlog: { type: 'string' },
     'backlog-only': { type: 'boolean', default: false },
     'backlog-max-seconds': { type: 'string', default: '600' },
+    'metrics-rounds': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -82,7 +86,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(
     `usage: npm run bench -- [--quick] [--modes full,relaxed] [--only ${PHASES.join(',')}] ` +
-      `[--backlog N [--backlog-only] [--backlog-max-seconds S]]`,
+      `[--backlog N [--backlog-only] [--backlog-max-seconds S]] [--metrics-rounds N]`,
   );
   process.exit(0);
 }
@@ -105,6 +109,11 @@ for (const p of phases) {
 }
 if (phases.size === 0) {
   console.error('--only needs at least one phase');
+  process.exit(2);
+}
+const metricsRounds = args['metrics-rounds'] === undefined ? undefined : Number(args['metrics-rounds']);
+if (metricsRounds !== undefined && !(Number.isInteger(metricsRounds) && metricsRounds > 0)) {
+  console.error('--metrics-rounds needs a positive whole number');
   process.exit(2);
 }
 const backlogCount = args.backlog === undefined ? undefined : Number(args.backlog);
@@ -171,7 +180,7 @@ const config = {
     rateTolerance: 0.1,
   } satisfies MoveConfig,
   /** The metrics phase: each round fills a queue as the send phase does, then runs the cycle phase on it. */
-  metrics: { rounds: quick ? 1 : 2, fill: 'as send', cycle: 'as cycle' },
+  metrics: { rounds: metricsRounds ?? (quick ? 1 : 4), fill: 'as send', cycle: 'as cycle' },
   backlog:
     backlogCount === undefined
       ? null
@@ -381,6 +390,16 @@ interface MetricsCostResult {
   cyclePerServerCpuDifferencePercent: number | null;
   /** The same of the fill's send msg/s. */
   fillDifferencePercent: number | null;
+  /**
+   * Per round, (off / on - 1) x 100 of the cycle's msg/s between the two servers run back to back, and its median:
+   * pairing runs that are close in time cancels much of the drift of a shared machine.
+   */
+  roundDifferencesPercent: (number | null)[];
+  pairedCycleDifferencePercent: number | null;
+  /** The metrics hooks' own CPU per message, measured in process (see lib/recording-cost.ts). */
+  recording: RecordingCost;
+  /** That cost as a share of the server's CPU per message in the cycle with metrics on. */
+  recordingShareOfServerCpuPercent: number | null;
 }
 
 /** The middle value (the mean of the two middle ones for an even count), ignoring unknown values. */
@@ -428,6 +447,14 @@ async function runMetricsCost(durability: Durability): Promise<MetricsCostResult
   };
   const on = side(true);
   const off = side(false);
+  const roundDifferencesPercent = Array.from({ length: config.metrics.rounds }, (_, r) => {
+    const of = (metrics: boolean) => runs.find((x) => x.round === r + 1 && x.metrics === metrics);
+    return differencePercent(of(false)?.cycle.deletedPerSecond ?? null, of(true)?.cycle.deletedPerSecond ?? null);
+  });
+  const recording = await measureRecordingCost();
+  const serverMicrosPerMessage =
+    on.cycleDeletedPerServerCpuSecond === null ? null : 1e6 / on.cycleDeletedPerServerCpuSecond;
+  log(`  recording hooks: ${recording.microsPerMessage} µs of CPU per message cycled`);
   return {
     durability,
     rounds: config.metrics.rounds,
@@ -440,6 +467,11 @@ async function runMetricsCost(durability: Durability): Promise<MetricsCostResult
       on.cycleDeletedPerServerCpuSecond,
     ),
     fillDifferencePercent: differencePercent(off.fillMessagesPerSecond, on.fillMessagesPerSecond),
+    roundDifferencesPercent,
+    pairedCycleDifferencePercent: median(roundDifferencesPercent),
+    recording,
+    recordingShareOfServerCpuPercent:
+      serverMicrosPerMessage === null ? null : round((recording.microsPerMessage / serverMicrosPerMessage) * 100, 2),
   };
 }
 
@@ -725,7 +757,10 @@ function printSummary(
       }
       lines.push(
         `${m.durability.padEnd(9)} off vs on: cycle ${pct(m.cycleDifferencePercent)}, per server CPU-second ` +
-          `${pct(m.cyclePerServerCpuDifferencePercent)}, fill ${pct(m.fillDifferencePercent)}`,
+          `${pct(m.cyclePerServerCpuDifferencePercent)}, fill ${pct(m.fillDifferencePercent)}; round by round ` +
+          `${m.roundDifferencesPercent.map(pct).join(' ')}, median ${pct(m.pairedCycleDifferencePercent)}`,
+        `${m.durability.padEnd(9)} the recording hooks alone: ${m.recording.microsPerMessage} µs of CPU per message, ` +
+          `${m.recordingShareOfServerCpuPercent ?? 'n/a'}% of the server's CPU per message with metrics on`,
       );
     }
   }

@@ -148,20 +148,17 @@ export class DeliveryWorker {
     }
   }
 
-  /** After a failed attempt (started at `started`; undefined when the target was not tried): retry or give up. */
-  private async failed(
+  /** After a failed attempt: the retry policy's decision, with a retry already scheduled in the store. */
+  private async retryOrGiveUp(
     delivery: DeliveryRecord,
-    rule: RuleKey,
     failure: DeliveryFailure,
-    started: number | undefined,
-  ): Promise<void> {
+  ): Promise<ReturnType<typeof decideAfterFailure>> {
     const attempts = delivery.attempts + 1;
-    const now = this.clock.now();
     const decision = decideAfterFailure({
       failure,
       attempts,
       firstAt: delivery.firstAt,
-      now,
+      now: this.clock.now(),
       policy: delivery.settings,
       backoff: { baseMs: this.limits.deliveryRetryBaseMillis, capMs: this.limits.deliveryRetryMaxDelayMillis },
       random: this.random(),
@@ -173,6 +170,19 @@ export class DeliveryWorker {
         errorCode: failure.code,
         errorMessage: failure.message,
       });
+    }
+    return decision;
+  }
+
+  /** After a failed attempt (started at `started`; undefined when the target was not tried): retry or give up. */
+  private async failed(
+    delivery: DeliveryRecord,
+    rule: RuleKey,
+    failure: DeliveryFailure,
+    started: number | undefined,
+  ): Promise<void> {
+    const decision = await this.retryOrGiveUp(delivery, failure);
+    if (decision.kind === 'retry') {
       // Nothing more to write: the plan only reports the attempt.
       const plan = new RoutingPlan();
       if (started !== undefined) this.attempted(plan, delivery, rule, started, false);
@@ -192,7 +202,7 @@ export class DeliveryWorker {
       event: delivery.event,
       deadLetterArn: delivery.settings.deadLetterArn,
       failure,
-      retryAttempts: attempts - 1,
+      retryAttempts: delivery.attempts,
       exhausted: decision.exhausted,
     });
     await this.router.commit(plan);
@@ -209,28 +219,8 @@ export class DeliveryWorker {
   ): Promise<void> {
     const failure = await this.post(delivery);
     if (this.stopping) return;
+    if (failure && (await this.retryOrGiveUp(delivery, failure)).kind === 'retry') return;
     const now = this.clock.now();
-    if (failure) {
-      const attempts = delivery.attempts + 1;
-      const decision = decideAfterFailure({
-        failure,
-        attempts,
-        firstAt: delivery.firstAt,
-        now,
-        policy: delivery.settings,
-        backoff: { baseMs: this.limits.deliveryRetryBaseMillis, capMs: this.limits.deliveryRetryMaxDelayMillis },
-        random: this.random(),
-      });
-      if (decision.kind === 'retry') {
-        await this.store.retryDelivery(delivery.id, {
-          attempts,
-          nextAt: decision.at,
-          errorCode: failure.code,
-          errorMessage: failure.message,
-        });
-        return;
-      }
-    }
     const plan = new RoutingPlan();
     plan.write.completeDelivery = delivery.id;
     const item = actionHistory(delivery.targetArn, alarm.stateUpdatedAt, { error: failure?.message });

@@ -1,4 +1,3 @@
-import { AwsError } from '../core/errors.js';
 import { roundStartTime } from '../core/metrics/aggregate.js';
 import {
   evaluateMetricMath,
@@ -14,10 +13,13 @@ import {
   checkDimensions,
   checkNamespace,
   type Dimension,
+  decodeToken,
+  encodeToken,
   invalid,
   isValidPeriod,
   type MetricRef,
   missing,
+  validation,
 } from './metric-input.js';
 import type { MetricsContext, MetricsService } from './metrics-service.js';
 
@@ -88,8 +90,6 @@ interface ExpressionQueryInput {
 
 type Query = MetricStatQuery | ExpressionQueryInput;
 
-const validation = (message: string) => new AwsError('CloudWatchValidation', message);
-
 function checkQuery(q: MetricDataQueryInput, i: number, accountId: string): Query {
   const where = `MetricDataQueries.member.${i + 1}`;
   if (q.Id === undefined || q.Id === '') throw missing(`${where}.Id`);
@@ -147,26 +147,9 @@ function checkQuery(q: MetricDataQueryInput, i: number, accountId: string): Quer
 
 const isMetricStat = (q: Query): q is MetricStatQuery => 'metric' in q;
 
-/** The page a NextToken resumes at; tied to the request so that a token cannot page another one. */
-interface PageToken {
-  offset: number;
-  request: string;
-}
-
+/** The request a NextToken belongs to: a token pages only the request it came from. */
 function requestKey(input: GetMetricDataInput): string {
   return JSON.stringify([input.MetricDataQueries, input.StartTime, input.EndTime, input.ScanBy ?? null]);
-}
-
-function readToken(token: string, request: string): number {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<PageToken>;
-    if (parsed.request === request && Number.isInteger(parsed.offset) && (parsed.offset ?? -1) >= 0) {
-      return parsed.offset as number;
-    }
-  } catch {
-    // Falls through to the error below.
-  }
-  throw new AwsError('CloudWatchInvalidNextToken', 'The NextToken is not valid for this request.');
 }
 
 export async function getMetricData(
@@ -198,7 +181,13 @@ export async function getMetricData(
     );
   }
   const request = requestKey(input);
-  const offset = input.NextToken === undefined ? 0 : readToken(input.NextToken, request);
+  const offset =
+    input.NextToken === undefined
+      ? 0
+      : decodeToken<{ offset: number }>(
+          input.NextToken,
+          (t) => t.request === request && Number.isInteger(t.offset) && (t.offset as number) >= 0,
+        ).offset;
 
   const queries = given.map((q, i) => checkQuery(q, i, ctx.accountId));
   const metricQueries = queries.filter(isMetricStat);
@@ -307,7 +296,7 @@ export async function getMetricData(
   const served = offset + maxDatapoints - room;
   return {
     MetricDataResults: results,
-    ...(more ? { NextToken: Buffer.from(JSON.stringify({ offset: served, request })).toString('base64url') } : {}),
+    ...(more ? { NextToken: encodeToken({ offset: served, request }) } : {}),
     Messages: [],
   };
 }

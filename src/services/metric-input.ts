@@ -17,6 +17,8 @@ export interface MetricRef {
 }
 
 export const invalid = (message: string) => new AwsError('CloudWatchInvalidParameterValue', message);
+/** A rule the model cannot express (ValidationError). */
+export const validation = (message: string) => new AwsError('CloudWatchValidation', message);
 export const missing = (name: string) =>
   new AwsError('CloudWatchMissingParameter', `The parameter ${name} is required.`);
 
@@ -61,4 +63,19 @@ export function checkNamespace(namespace: string | undefined, where = 'Namespace
 /** Periods below a minute that high-resolution data may be read at (GetMetricData and alarms add 20). */
 export function isValidPeriod(period: number, subMinute: readonly number[]): boolean {
   return Number.isInteger(period) && period > 0 && (period % 60 === 0 || subMinute.includes(period));
+}
+
+/** A NextToken of ours: base64url JSON, checked for the fields the caller needs. */
+export function encodeToken(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function decodeToken<T>(token: string, check: (value: Record<string, unknown>) => boolean): T {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (typeof value === 'object' && value !== null && check(value as Record<string, unknown>)) return value as T;
+  } catch {
+    // Falls through to the error below.
+  }
+  throw new AwsError('CloudWatchInvalidNextToken', 'The NextToken is not valid.');
 }

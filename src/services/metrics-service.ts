@@ -24,6 +24,8 @@ import {
   checkDimensions,
   checkNamespace,
   type Dimension,
+  decodeToken,
+  encodeToken,
   hasInvalidCharacters,
   invalid,
   isValidPeriod,
@@ -478,12 +480,11 @@ export class MetricsService {
     if (input.RecentlyActive !== undefined && input.RecentlyActive !== 'PT3H') {
       throw invalid(`The value ${input.RecentlyActive} for parameter RecentlyActive is not valid: use PT3H.`);
     }
-    let afterId: number | undefined;
-    if (input.NextToken !== undefined) {
-      afterId = Number(Buffer.from(input.NextToken, 'base64').toString('utf8'));
-      if (!Number.isInteger(afterId) || afterId < 0)
-        throw new AwsError('CloudWatchInvalidNextToken', 'The NextToken is not valid.');
-    }
+    const afterId =
+      input.NextToken === undefined
+        ? undefined
+        : decodeToken<{ after: number }>(input.NextToken, (v) => Number.isInteger(v.after) && (v.after as number) >= 0)
+            .after;
     await this.flush();
     const limit = 500;
     const series = await this.store.listMetricSeries(ctx.accountId, {
@@ -502,7 +503,7 @@ export class MetricsService {
         MetricName: s.name,
         Dimensions: JSON.parse(s.dimensions) as Dimension[],
       })),
-      ...(series.length > limit && last ? { NextToken: Buffer.from(String(last.id)).toString('base64') } : {}),
+      ...(series.length > limit && last ? { NextToken: encodeToken({ after: last.id }) } : {}),
     };
   }
 }

@@ -393,16 +393,17 @@ describe('EventBridge targets and PutEvents', () => {
           { Source: 'mixed', DetailType: 'x', Detail: '[1,2]' },
           { Source: 'mixed', DetailType: 'x', Detail: 'not json' },
           { Source: 'mixed', DetailType: 'x', Detail: '{}', EventBusName: 'no-such-bus' },
+          { Source: 'aws.cloudwatch', DetailType: 'CloudWatch Alarm State Change', Detail: '{}' },
           { Source: 'mixed', DetailType: 'ok', Detail: '{"i":2}' },
         ],
       }),
     );
-    assert.equal(out.FailedEntryCount, 6);
+    assert.equal(out.FailedEntryCount, 7);
     const entries = out.Entries ?? [];
-    assert.equal(entries.length, 8);
-    assert.ok(entries[0]?.EventId && entries[7]?.EventId);
+    assert.equal(entries.length, 9);
+    assert.ok(entries[0]?.EventId && entries[8]?.EventId);
     assert.deepEqual(
-      entries.slice(1, 7).map((e) => [e.ErrorCode, e.ErrorMessage]),
+      entries.slice(1, 8).map((e) => [e.ErrorCode, e.ErrorMessage]),
       [
         ['InvalidArgument', 'Parameter Source is not valid. Reason: Source is a required argument.'],
         ['InvalidArgument', 'Parameter DetailType is not valid. Reason: DetailType is a required argument.'],
@@ -410,6 +411,8 @@ describe('EventBridge targets and PutEvents', () => {
         ['MalformedDetail', 'Detail is malformed.'],
         ['MalformedDetail', 'Detail is malformed.'],
         ['ResourceNotFoundException', 'Event bus no-such-bus does not exist.'],
+        // The aws. sources belong to AWS's services (here, the server's own alarms and schedules).
+        ['NotAuthorizedForSourceException', 'Not authorized for the source.'],
       ],
     );
     assert.deepEqual(
