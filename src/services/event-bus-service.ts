@@ -645,7 +645,9 @@ export class EventBusService {
     }
     // `aws.` sources are the AWS services' own (this server's alarms and schedules put them); clients may not.
     if (entry.Source?.startsWith('aws.')) {
-      return { error: { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' } };
+      return {
+        error: { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' },
+      };
     }
     let detail: unknown;
     try {
