@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
@@ -19,22 +20,24 @@ export function tempDataDir(prefix = 'switchyard-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
+/** How the tests' SDK clients reach a server: test credentials, and no retries that would hide an error. */
+const clientOptions = (endpoint: string) => ({
+  endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+  maxAttempts: 1,
+});
+
 export function sqsClient(endpoint: string): SQSClient {
-  return new SQSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    maxAttempts: 1,
-  });
+  return new SQSClient(clientOptions(endpoint));
 }
 
 export function eventBridgeClient(endpoint: string): EventBridgeClient {
-  return new EventBridgeClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    maxAttempts: 1,
-  });
+  return new EventBridgeClient(clientOptions(endpoint));
+}
+
+export function cloudWatchClient(endpoint: string): CloudWatchClient {
+  return new CloudWatchClient(clientOptions(endpoint));
 }
 
 /** Starts a real server on a free port with its own data directory and a connected SQS client. */

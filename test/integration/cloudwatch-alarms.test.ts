@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   type AlarmHistoryItem,
-  CloudWatchClient,
+  type CloudWatchClient,
   type ComparisonOperator,
   DeleteAlarmsCommand,
   DescribeAlarmHistoryCommand,
@@ -30,7 +30,13 @@ import { type EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-
 import { type Message, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { ManualClock } from '../../src/core/clock.js';
 import { DEFAULT_LIMITS } from '../../src/core/limits.js';
-import { eventBridgeClient, startTestServer, type TestServer, tempDataDir } from '../helpers/server.js';
+import {
+  cloudWatchClient,
+  eventBridgeClient,
+  startTestServer,
+  type TestServer,
+  tempDataDir,
+} from '../helpers/server.js';
 import { createQueue, rejectsWith, uniq } from '../helpers/sqs.js';
 
 const ACCOUNT = '000000000000';
@@ -102,12 +108,7 @@ describe('CloudWatch metric alarms', () => {
 
   before(async () => {
     t = await startTestServer({ clock });
-    cw = new CloudWatchClient({
-      endpoint: t.server.url,
-      region: REGION,
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-      maxAttempts: 1,
-    });
+    cw = cloudWatchClient(t.server.url);
     events = eventBridgeClient(t.server.url);
     hookUrl = await receiver.start();
   });
@@ -393,12 +394,7 @@ describe('CloudWatch metric alarms', () => {
 
   test('LimitExceeded once an account has maxAlarms alarms; updates still pass', async () => {
     const small = await startTestServer({ clock, limits: { ...DEFAULT_LIMITS, maxAlarms: 2 } });
-    const client = new CloudWatchClient({
-      endpoint: small.server.url,
-      region: REGION,
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-      maxAttempts: 1,
-    });
+    const client = cloudWatchClient(small.server.url);
     try {
       const put = (AlarmName: string) =>
         client.send(
@@ -427,13 +423,7 @@ describe('CloudWatch metric alarms', () => {
 
   test('alarms, their state and their history survive a restart', async () => {
     const dataDir = tempDataDir();
-    const client = (url: string) =>
-      new CloudWatchClient({
-        endpoint: url,
-        region: REGION,
-        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-        maxAttempts: 1,
-      });
+    const client = (url: string) => cloudWatchClient(url);
     try {
       const first = await startTestServer({ clock, dataDir });
       const before = client(first.server.url);

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
-  CloudWatchClient,
+  type CloudWatchClient,
   type Dimension,
   GetMetricStatisticsCommand,
   ListMetricsCommand,
@@ -25,7 +25,7 @@ import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ManualClock } from '../../src/core/clock.js';
 import { parseLimitOverrides } from '../../src/core/limits.js';
 import { ACCOUNT, arnOf, REGION } from '../helpers/account.js';
-import { eventBridgeClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { cloudWatchClient, eventBridgeClient, startTestServer, type TestServer } from '../helpers/server.js';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const clock = new ManualClock(T0 + 10_000);
@@ -68,12 +68,7 @@ describe('AWS/Events metrics', () => {
       limits: parseLimitOverrides(['deliveryRetryBaseMillis=1000', 'deliveryRetryMaxDelayMillis=1000']),
     });
     eb = eventBridgeClient(t.server.url);
-    cw = new CloudWatchClient({
-      endpoint: t.server.url,
-      region: REGION,
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-      maxAttempts: 1,
-    });
+    cw = cloudWatchClient(t.server.url);
   });
   after(async () => {
     eb.destroy();

@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  CloudWatchClient,
+  type CloudWatchClient,
   GetMetricDataCommand,
   type MetricDataQuery,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { ManualClock } from '../../src/core/clock.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { cloudWatchClient, startTestServer, type TestServer } from '../helpers/server.js';
 import { rejectsWith } from '../helpers/sqs.js';
 
 const T0 = Date.UTC(2026, 10, 26, 8, 0, 0);
@@ -33,12 +33,7 @@ describe('CloudWatch GetMetricData', () => {
 
   before(async () => {
     t = await startTestServer({ clock });
-    cw = new CloudWatchClient({
-      endpoint: t.server.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-      maxAttempts: 1,
-    });
+    cw = cloudWatchClient(t.server.url);
     const dims = [{ Name: 'Marketplace', Value: 'eu' }];
     // Calls per minute 0..4: 10, 20, -, 40, 50; of which changed nothing: 1, 5, -, 10, 25.
     const calls = [10, 20, undefined, 40, 50];

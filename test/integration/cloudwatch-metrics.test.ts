@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  CloudWatchClient,
+  type CloudWatchClient,
   GetMetricStatisticsCommand,
   ListMetricsCommand,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { ManualClock } from '../../src/core/clock.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { cloudWatchClient, startTestServer, type TestServer } from '../helpers/server.js';
 import { rejectsWith } from '../helpers/sqs.js';
 
 // Whole minutes, so that periods line up with the data put below.
@@ -24,12 +24,7 @@ describe('CloudWatch metrics', () => {
 
   before(async () => {
     t = await startTestServer({ clock });
-    cw = new CloudWatchClient({
-      endpoint: t.server.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-      maxAttempts: 1,
-    });
+    cw = cloudWatchClient(t.server.url);
   });
   after(async () => {
     cw.destroy();

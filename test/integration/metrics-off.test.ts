@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { CloudWatchClient, ListMetricsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchClient, ListMetricsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   type EventBridgeClient,
   PutEventsCommand,
@@ -18,17 +18,15 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { arnOf, REGION } from '../helpers/account.js';
+import { arnOf } from '../helpers/account.js';
 import { killAllServers, spawnServer } from '../helpers/process.js';
-import { eventBridgeClient, startTestServer, type TestServer, tempDataDir } from '../helpers/server.js';
-
-const cloudWatchClient = (endpoint: string) =>
-  new CloudWatchClient({
-    endpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    maxAttempts: 1,
-  });
+import {
+  cloudWatchClient,
+  eventBridgeClient,
+  startTestServer,
+  type TestServer,
+  tempDataDir,
+} from '../helpers/server.js';
 
 /** A send, a receive and a delete on a new queue. */
 async function queueCycle(sqs: SQSClient, name: string): Promise<void> {

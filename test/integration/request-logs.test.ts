@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { CloudWatchClient, GetMetricStatisticsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchClient, GetMetricStatisticsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CreateEventBusCommand,
   type EventBridgeClient,
@@ -13,8 +13,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueUrlCommand, ListQueuesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import pino from 'pino';
-import { REGION } from '../helpers/account.js';
-import { eventBridgeClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { cloudWatchClient, eventBridgeClient, startTestServer, type TestServer } from '../helpers/server.js';
 
 type Line = Record<string, unknown> & { level: number; msg: string };
 const DEBUG = 20;
@@ -36,12 +35,7 @@ describe('request logs', () => {
   before(async () => {
     t = await startTestServer({ logger: pino({ level: 'debug' }, stream) });
     eb = eventBridgeClient(t.server.url);
-    cw = new CloudWatchClient({
-      endpoint: t.server.url,
-      region: REGION,
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-      maxAttempts: 1,
-    });
+    cw = cloudWatchClient(t.server.url);
   });
   after(async () => {
     eb.destroy();
