@@ -10,45 +10,30 @@ import { handleSqsQuery, sqsQueryError } from '../protocol/aws-query.js';
 import { CLOUDWATCH_TARGET_PREFIX, handleCloudWatchJson } from '../protocol/cloudwatch-json.js';
 import { cloudWatchQueryError, handleCloudWatchQuery, isCloudWatchQuery } from '../protocol/cloudwatch-query.js';
 import type { WireResponse } from '../protocol/wire.js';
-import { AlarmService } from '../services/alarm-service.js';
-import { ArchiveService } from '../services/archive-service.js';
-import { DeliveryWorker } from '../services/delivery-worker.js';
-import { EventActivityFanOut } from '../services/event-activity.js';
-import { EventBusService } from '../services/event-bus-service.js';
-import { EventMetrics } from '../services/event-metrics.js';
-import { EventRouter } from '../services/event-router.js';
-import { EventsCloudWatchMetrics } from '../services/events-cloudwatch-metrics.js';
-import { MetricsService } from '../services/metrics-service.js';
-import { MoveTaskService } from '../services/move-task-service.js';
-import { PrometheusMetrics } from '../services/prometheus-metrics.js';
-import { QueueActivityFanOut } from '../services/queue-activity.js';
-import { QueueService } from '../services/queue-service.js';
-import { ScheduleWorker } from '../services/schedule-worker.js';
 import type { RequestContext, RequestLog } from '../services/sqs-api.js';
-import { SqsCloudWatchMetrics } from '../services/sqs-cloudwatch-metrics.js';
-import { InProcessWakeups } from '../services/wakeups.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { VERSION } from '../version.js';
 import { resolveConfig, type ServerConfig } from './config.js';
+import { createRuntime, type Runtime } from './runtime.js';
 
 /** Largest request body we read; a batch of 1 MiB plus base64 attributes and JSON overhead fits. */
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
-export interface RunningServer {
+/** The services tests and tools reach into, as the runtime holds them (see runtime.ts). */
+type ExposedServices =
+  | 'store'
+  | 'queues'
+  | 'moveTasks'
+  | 'eventBuses'
+  | 'eventMetrics'
+  | 'deliveries'
+  | 'archives'
+  | 'alarms'
+  | 'sqsCloudWatch';
+
+export interface RunningServer extends Pick<Runtime, ExposedServices> {
   readonly url: string;
   readonly port: number;
   readonly config: ServerConfig;
-  readonly store: SqliteStore;
-  readonly queues: QueueService;
-  readonly moveTasks: MoveTaskService;
-  readonly eventBuses: EventBusService;
-  readonly eventMetrics: EventMetrics;
-  readonly deliveries: DeliveryWorker;
-  readonly archives: ArchiveService;
-  /** CloudWatch metric alarms; evaluates them once a minute on its own (tests call `evaluateDue()`). */
-  readonly alarms: AlarmService;
-  /** Samples the AWS/SQS gauges (once a minute on its own; tests call `sample()`). */
-  readonly sqsCloudWatch: SqsCloudWatchMetrics;
   /** Graceful stop: refuse new connections, end long polls empty, finish requests, close the database. */
   close(): Promise<void>;
 }
@@ -63,65 +48,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const config = resolveConfig(partial);
   // `name`, not `service`: the request lines carry the AWS service a request was for as `service`.
   const logger = givenLogger ?? pino({ level: config.logLevel, base: { name: 'switchyard' } });
-  // The metrics exist before the store so that its commits are measured from the first one. With
-  // `metrics: false` nothing the server does is recorded (the activity feeds below stay without listeners).
-  let prometheus: PrometheusMetrics | undefined;
-  const store = new SqliteStore({
-    dataDir: config.dataDir,
-    durability: config.durability,
-    onCommit: config.metrics ? (seconds, writes) => prometheus?.commit(seconds, writes) : undefined,
-  });
-  const wakeups = new InProcessWakeups();
-  const queueActivity = new QueueActivityFanOut();
-  const queues = new QueueService({ store, clock, limits: config.limits, wakeups, activity: queueActivity });
-  const moveTasks = new MoveTaskService({ store, clock, wakeups, region: config.region });
-  const services = { queues, moveTasks };
-  const eventMetrics = new EventMetrics();
-  const eventActivity = new EventActivityFanOut();
-  const router = new EventRouter({ store, clock, wakeups, metrics: eventActivity, activity: queueActivity });
-  const eventBuses = new EventBusService({ store, clock, limits: config.limits, router, activity: eventActivity });
-  const deliveries = new DeliveryWorker({ store, clock, router, limits: config.limits });
-  const archives = new ArchiveService({ store, clock, router, region: config.region });
-  /** Every queue with its counts, for the metrics (the server serves one account). */
-  const allQueues = () =>
-    queues.describeQueues({ accountId: config.accountId, region: config.region, baseUrl: '', senderId: '' });
-  const metrics = new PrometheusMetrics({
-    store,
-    queues: allQueues,
-    events: eventMetrics,
-  });
-  prometheus = metrics;
-  const cloudMetrics = new MetricsService({ store, clock, retention: config.limits });
-  const alarms = new AlarmService({
-    store,
-    clock,
-    metrics: cloudMetrics,
-    eventBuses,
-    router,
-    region: config.region,
-    limits: config.limits,
-    onError: (error, alarm) => logger.error({ err: error, alarm: alarm.name }, 'alarm evaluation failed'),
-  });
-  const cloudWatchServices = { metrics: cloudMetrics, alarms };
-  const sqsCloudWatch = new SqsCloudWatchMetrics({
-    metrics: cloudMetrics,
-    clock,
-    queues: async () => (config.metrics ? (await allQueues()).map((q) => ({ ...q, accountId: config.accountId })) : []),
-  });
-  if (config.metrics) {
-    queueActivity.add(sqsCloudWatch);
-    queueActivity.add(metrics);
-    eventActivity.add(eventMetrics);
-    eventActivity.add(new EventsCloudWatchMetrics({ metrics: cloudMetrics, clock }));
-  }
-  const schedules = new ScheduleWorker({ store, clock, router, region: config.region });
-  const eventsServices = { eventBuses, archives };
-  try {
-    await eventBuses.ensureDefaultBus(config.accountId);
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  const runtime = await createRuntime(config, clock, logger);
+  const { store, queues, prometheus: metrics } = runtime;
+  const services = runtime.sqs;
+  const eventsServices = runtime.events;
+  const cloudWatchServices = runtime.cloudWatch;
 
   let inFlight = 0;
   let stopping = false;
@@ -324,17 +255,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     };
   }
 
-  const sweeper = setInterval(() => {
-    queues.sweepExpired().catch((error: unknown) => logger.error({ err: error }, 'retention sweep failed'));
-  }, config.retentionSweepMs);
-  sweeper.unref();
-  moveTasks.startWorker();
-  deliveries.start();
-  archives.startWorker();
-  cloudMetrics.start();
-  if (config.metrics) sqsCloudWatch.start();
-  schedules.start();
-  alarms.start();
+  runtime.startWorkers();
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -346,15 +267,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     });
   } catch (error) {
     // The port is taken, say: leave the database closed cleanly rather than to the exit.
-    clearInterval(sweeper);
-    await moveTasks.stopWorker();
-    await deliveries.stop();
-    await archives.stopWorker();
-    await schedules.stop();
-    await alarms.stop();
-    sqsCloudWatch.stop();
-    await cloudMetrics.stop();
-    await store.close();
+    await runtime.close();
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
@@ -368,20 +281,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const close = () => {
     closing ??= (async () => {
       stopping = true;
-      clearInterval(sweeper);
       const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      queues.stop();
-      await moveTasks.stopWorker();
-      await deliveries.stop();
-      await archives.stopWorker();
-      await schedules.stop();
-      await alarms.stop();
+      // Workers first (which also ends pending long polls), then the requests still answering, then the store.
+      await runtime.stopWorkers();
       if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       server.closeAllConnections();
       await listenerClosed;
-      sqsCloudWatch.stop();
-      await cloudMetrics.stop();
-      await store.close();
+      await runtime.close();
       logger.info('switchyard stopped');
     })();
     return closing;
@@ -393,13 +299,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     config,
     store,
     queues,
-    moveTasks,
-    eventBuses,
-    eventMetrics,
-    deliveries,
-    archives,
-    alarms,
-    sqsCloudWatch,
+    moveTasks: runtime.moveTasks,
+    eventBuses: runtime.eventBuses,
+    eventMetrics: runtime.eventMetrics,
+    deliveries: runtime.deliveries,
+    archives: runtime.archives,
+    alarms: runtime.alarms,
+    sqsCloudWatch: runtime.sqsCloudWatch,
     close,
   };
 }
