@@ -702,7 +702,10 @@ export class QueueService {
     const { visibleAt } = decideVisibilityChange(state, this.clock.now(), timeoutSeconds, raw);
     const applied = await this.store.setVisibility(queue.id, handle.seq, handle.token, visibleAt);
     if (!applied) throw staleHandleForVisibility(raw);
+    // Long polls sleep until the earliest visibleAt they saw. Made visible now, the message needs one of them;
+    // made visible sooner than before (a consumer's retry backoff), they must all look again, or they oversleep.
     if (timeoutSeconds === 0) this.wakeups.notify(queue.id, 1);
+    else if (visibleAt < state.visibleAt) this.wakeups.notify(queue.id);
   }
 
   async changeMessageVisibilityBatch(

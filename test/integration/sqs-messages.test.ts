@@ -554,6 +554,24 @@ describe('ReceiveMessage', () => {
     assert.ok(elapsed >= 700 && elapsed < 3000, `took ${elapsed} ms`);
   });
 
+  test('a long poll returns when ChangeMessageVisibility brings an in-flight message back sooner', async () => {
+    const url = await createQueue(uniq('long-cmv'), { VisibilityTimeout: '30' });
+    await send(url, 'again');
+    const [m] = await receive(url);
+    assert.ok(m?.ReceiptHandle);
+    // The poll starts while the message is hidden for 30 s, then the timeout is cut to 1 s.
+    const started = Date.now();
+    const polling = receive(url, { WaitTimeSeconds: 10 });
+    await sleep(200);
+    await t.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 1 }),
+    );
+    const got = await polling;
+    const elapsed = Date.now() - started;
+    assert.equal(got[0]?.Body, 'again');
+    assert.ok(elapsed >= 1000 && elapsed < 3000, `took ${elapsed} ms`);
+  });
+
   test('MessageAttributeNames selects attributes: none, All, .*, exact names and prefix.*', async () => {
     const url = await createQueue(uniq('attr-filter'));
     const attrs: Record<string, MessageAttributeValue> = {
