@@ -1,0 +1,850 @@
+// The consumer of switchyard/client: long-polls an SQS queue (AWS's or Switchyard's: it uses nothing but the SQS API)
+// and runs a handler per message, or per batch, with a bounded number in flight.
+//
+// Guarantees, stated plainly. Delivery is at least once: a message is deleted only after its handler succeeded, so
+// it runs again (possibly on another consumer) when the handler fails, when the process dies, when the delete fails,
+// or when it runs past its visibility timeout without a heartbeat getting through. Several consumers, in one process
+// or many, can share a queue: SQS's visibility timeout keeps a message with one of them at a time; nothing here
+// assumes it is alone.
+//
+// - Receiving: `ceil(concurrency / batchSize)` long-poll loops (at most 10) that each ask for no more messages than
+//   there are free handler slots, so at most `concurrency` messages are held, and handled, at once. A failed receive
+//   is reported through `error` and retried after a pause that grows to 30 s; the consumer never throws from its loops.
+// - Heartbeats: while a message is being handled its visibility timeout is set again, from now, every
+//   `heartbeatIntervalSeconds` (a third of the visibility timeout by default), so a slow handler does not hand the
+//   message to another consumer; never past SQS's 12 hours from the receive.
+// - Success: the message is deleted (deletes finishing together go out as one DeleteMessageBatch).
+// - Failure: the message is hidden for an exponential backoff with jitter, `min(maxDelay, base * 2^(receiveCount-1))`,
+//   and received again after it; the queue's RedrivePolicy moves it to its dead-letter queue once it has been
+//   received `maxReceiveCount` times. A failure on the last receive the policy allows makes the message visible at
+//   once, so it reaches the dead-letter queue without waiting out a backoff.
+// - Permanent failures (the handler threw a PermanentError, see `permanent()`; or, with `event`/`events`, the body is
+//   no valid event of a definition): the handler is not run again. SQS has no call that dead-letters a message, so
+//   the consumer makes it visible at once: each further receive (by this consumer: it remembers the message) makes it
+//   visible again without running the handler, until the queue's `maxReceiveCount` moves it to the dead-letter queue
+//   (within `maxReceiveCount` quick receives, no backoff waits). Another consumer instance that receives it meanwhile
+//   runs its handler once more. A queue without RedrivePolicy has nowhere to put it: the message is then hidden for
+//   `maxDelaySeconds` on each receive, and stays in the queue until its retention period ends.
+// - FIFO queues: the messages of one group that a receive returns run one after the other, in order; when one fails,
+//   the later ones of its group in that receive are made visible again without running, so the group's order holds.
+// - Shutdown (`stop()`, or SIGTERM/SIGINT with `handleSignals`): receiving stops at once (the long poll under way is
+//   aborted), messages received but not started are made visible again at once, and handlers under way get until
+//   the deadline to finish (and be deleted or retried). Handlers still running at the deadline are abandoned: their
+//   `signal` aborts, their heartbeats stop and their messages keep their visibility timeout, so they come back when it
+//   ends; the consumer starts no SQS call after `stop()` resolves. Aborting a long poll only hangs up on it: a
+//   message that reaches the queue in the instant before the service notices may still be given to the aborted poll,
+//   and comes back after its visibility timeout.
+// - The queue's VisibilityTimeout, RedrivePolicy and FifoQueue are read once, at start (GetQueueAttributes). If that
+//   fails (no permission, say) it is reported through `error` and the consumer goes on with SQS's default visibility
+//   timeout of 30 s (or `visibilityTimeout`) and no known dead-letter queue.
+//
+// Extension points (later): the per-message pipeline is decode → run → settle, in `#processOne`/`#runBatch`; a
+// middleware step (idempotency, coalescing) slots in before `run`. `#limit` is the concurrency in force, read on each
+// receive: autoscaling changes it. The counters and the latency window in `stats()` are what a metrics publisher reads.
+import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  type DeleteBatcher,
+  deleteBatcher,
+  isLostHandle,
+  type VisibilityBatcher,
+  visibilityBatcher,
+} from './consumer-batch.js';
+import {
+  type BatchHandler,
+  type BatchItem,
+  type BatchResult,
+  type ConsumableEvent,
+  type ConsumeBaseOptions,
+  type EventOf,
+  type Handlers,
+  type MessageContext,
+  type MessageHandler,
+  type PermanentFailureReason,
+  type Resolved,
+  type RetryOptions,
+  resolveOptions,
+  Undecodable,
+} from './consumer-options.js';
+import {
+  batchOutcome,
+  defaultHeartbeatIntervalMs,
+  emptyReceivePauseMs,
+  heartbeatExtensionSeconds,
+  maxReceiveCountOf,
+  messageGroupOf,
+  orderedChains,
+  receiveBatchSize,
+  receiveErrorDelayMs,
+  retryDelaySeconds,
+  withinVisibilityBudget,
+} from './consumer-policy.js';
+import { LatencyWindow } from './consumer-stats.js';
+import { SwitchyardClientError } from './errors.js';
+
+export type { Jitter } from './consumer-policy.js';
+export type {
+  BatchHandler,
+  BatchItem,
+  BatchResult,
+  ConsumableEvent,
+  ConsumeBaseOptions,
+  EventOf,
+  Handlers,
+  MessageContext,
+  MessageHandler,
+  PermanentFailureReason,
+  RetryOptions,
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Public types
+
+/**
+ * Thrown by a handler (or wrapped around what it would throw, with `permanent(err)`): the message can never succeed,
+ * so it is not retried but sent towards the dead-letter queue at once (see the notes at the top of this module).
+ */
+export class PermanentError extends SwitchyardClientError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('PERMANENT_FAILURE', message, options);
+  }
+}
+
+/** `error` as a PermanentError (itself if it is one), keeping it as the `cause`: `throw permanent(err)`. */
+export function permanent(error: unknown): PermanentError {
+  if (error instanceof PermanentError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new PermanentError(message, { cause: error });
+}
+
+/** Whether a handler's error marks its message as never to be retried. */
+export function isPermanent(error: unknown): boolean {
+  return error instanceof PermanentError || (error instanceof Error && error.name === 'PermanentError');
+}
+
+export interface MessageInfo {
+  messageId: string;
+  receiveCount: number;
+  message: Message;
+}
+
+export interface ConsumerEvents {
+  /** A handler succeeded (the delete follows; its failure is reported through `error`). */
+  message_processed: [info: MessageInfo & { durationMs: number }];
+  /** A handler threw (or a batch handler reported the message failed); `retry` or `permanent_failure` follows. */
+  processing_error: [error: unknown, info: MessageInfo];
+  /** A failed message will be received again after `delaySeconds`. */
+  retry: [info: MessageInfo & { error: unknown; delaySeconds: number }];
+  /**
+   * The consumer gave up on a message. `deadLetterQueue`: whether the queue has one it will reach (visibility 0);
+   * if not, the message was hidden for `maxDelaySeconds`.
+   */
+  permanent_failure: [info: MessageInfo & { error: unknown; reason: PermanentFailureReason; deadLetterQueue: boolean }];
+  /** A heartbeat extended a message's visibility to `visibilityTimeout` seconds from now. */
+  heartbeat: [info: MessageInfo & { visibilityTimeout: number; elapsedMs: number }];
+  /** Something failed outside the handlers: a receive, delete, visibility change, or a listener that threw. */
+  error: [error: Error, info: { operation: ConsumerOperation; messageId?: string }];
+  /** `stop()` finished; `abandoned` handlers were still running at the deadline. */
+  stopped: [info: { timedOut: boolean; abandoned: number }];
+}
+
+export type ConsumerOperation =
+  | 'get_queue_attributes'
+  | 'receive'
+  | 'delete'
+  | 'change_visibility'
+  | 'heartbeat'
+  | 'release'
+  | 'listener'
+  | 'internal';
+
+export interface ConsumerStats {
+  /** Messages whose handler succeeded. */
+  handled: number;
+  /** Handler failures, including messages that were no valid event. */
+  failed: number;
+  /** Failures hidden for a backoff, to be received again. */
+  retried: number;
+  /** Messages given up on, on a queue with a dead-letter queue: made visible at once for it to take them. */
+  deadLettered: number;
+  /** Messages made visible again without being handled (at shutdown, or after a failure earlier in their FIFO group). */
+  released: number;
+  /** Messages held: received and not yet deleted, retried or released. */
+  inFlight: number;
+  /** Handlers running (for a batch handler: the messages of the batches running). */
+  running: number;
+  /** The concurrency in force. */
+  concurrency: number;
+  /** Handler durations over the latest 1024 handler runs, in milliseconds (undefined before the first). */
+  latencyMs: { p50: number | undefined; p99: number | undefined; samples: number };
+}
+
+export interface Consumer {
+  /** Starts receiving (reads the queue's attributes first); resolves once the receive loops run. */
+  start(): Promise<void>;
+  /** Stops gracefully (see the module notes); resolves when done. Calling it again returns the same promise. */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+  /** Between `start()` and `stop()`. */
+  readonly running: boolean;
+  on<K extends keyof ConsumerEvents>(event: K, listener: (...args: ConsumerEvents[K]) => void): this;
+  off<K extends keyof ConsumerEvents>(event: K, listener: (...args: ConsumerEvents[K]) => void): this;
+  stats(): ConsumerStats;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// consume()
+
+/** A consumer of the EventBridge events of one kind: bodies are parsed and validated by `event`. */
+export function consume<D extends ConsumableEvent>(
+  options: ConsumeBaseOptions & { event: D; events?: undefined } & Handlers<EventOf<D>>,
+): Consumer;
+/** A consumer of EventBridge events of several kinds: each body is parsed by the definition that matches it. */
+export function consume<const Ds extends readonly ConsumableEvent[]>(
+  options: ConsumeBaseOptions & { events: Ds; event?: undefined } & Handlers<EventOf<Ds[number]>>,
+): Consumer;
+/** A consumer of raw SQS messages. */
+export function consume(
+  options: ConsumeBaseOptions & { event?: undefined; events?: undefined } & Handlers<Message>,
+): Consumer;
+export function consume(
+  options: ConsumeBaseOptions & { event?: ConsumableEvent; events?: readonly ConsumableEvent[] } & Handlers<never>,
+): Consumer {
+  return new SqsConsumer(options);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Implementation
+
+/** A received message while the consumer holds it. */
+interface Held extends MessageInfo {
+  receiptHandle: string;
+  /** Our clock just before the receive call: the visibility timeout started at or after this. */
+  receivedAt: number;
+  settled: boolean;
+  heartbeat: { timer: NodeJS.Timeout | undefined; beat: Promise<void> | undefined; stopped: boolean };
+}
+
+const RECEIVE_ATTRIBUTES = [
+  'ApproximateReceiveCount',
+  'ApproximateFirstReceiveTimestamp',
+  'SentTimestamp',
+  'MessageGroupId',
+  'SequenceNumber',
+  'MessageDeduplicationId',
+] as const;
+
+/** Messages given up on that this consumer remembers, so that it does not run their handler again. */
+const GIVEN_UP_MEMORY = 10_000;
+
+/** A queue's visibility timeout when its attributes cannot be read (SQS's default). */
+const DEFAULT_VISIBILITY_TIMEOUT = 30;
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/** The error a batch handler's `failed` list stands for. */
+function reportedFailed(messageId: string): Error {
+  const error = new Error(`The batch handler reported message ${messageId} failed`);
+  error.name = 'BatchItemFailure';
+  return error;
+}
+
+/** The ids a batch handler's result reports failed (none unless it is a `{ failed: string[] }`). */
+function failedIdsOf(result: unknown): string[] {
+  if (typeof result !== 'object' || result === null || !('failed' in result) || !Array.isArray(result.failed))
+    return [];
+  return result.failed.filter((id): id is string => typeof id === 'string');
+}
+
+type Listener = (...args: unknown[]) => void;
+
+class SqsConsumer implements Consumer {
+  readonly #o: Resolved;
+  readonly #deletes: DeleteBatcher;
+  readonly #visibility: VisibilityBatcher;
+  readonly #listeners = new Map<keyof ConsumerEvents, Set<Listener>>();
+
+  #state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  #started: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
+  /** Aborted by stop(): ends pauses, long polls and the attribute read. */
+  readonly #stopRequested = new AbortController();
+  /** Aborted at the shutdown deadline: the handlers' `signal`. */
+  readonly #deadline = new AbortController();
+  #signalHandler: (() => void) | undefined;
+
+  // What the queue is, read at start.
+  #visibilityTimeout = DEFAULT_VISIBILITY_TIMEOUT;
+  #heartbeatMs: number | undefined;
+  #maxReceiveCount: number | undefined;
+  #fifo = false;
+
+  /** The concurrency in force (what autoscaling would change). */
+  #limit: number;
+  /** Slots taken: messages held plus those a receive under way may bring. */
+  #used = 0;
+  #slotWaiters: (() => void)[] = [];
+  readonly #receives = new Set<AbortController>();
+  #pollers: Promise<void>[] = [];
+  /** Processing under way (chains and batches), including their deletes and visibility changes. */
+  readonly #work = new Set<Promise<void>>();
+  /** The not-yet-started rest of each chain under way. */
+  readonly #chains = new Set<Held[]>();
+  readonly #held = new Set<Held>();
+  readonly #givenUp = new Set<string>();
+
+  readonly #counters = { handled: 0, failed: 0, retried: 0, deadLettered: 0, released: 0, running: 0 };
+  readonly #latency = new LatencyWindow(1024);
+
+  constructor(
+    options: ConsumeBaseOptions & { event?: ConsumableEvent; events?: readonly ConsumableEvent[] } & Handlers<never>,
+  ) {
+    this.#o = resolveOptions(options);
+    this.#limit = this.#o.concurrency;
+    this.#deletes = deleteBatcher(this.#o.client, this.#o.queueUrl);
+    this.#visibility = visibilityBatcher(this.#o.client, this.#o.queueUrl);
+  }
+
+  get running(): boolean {
+    return this.#state === 'running';
+  }
+
+  on<K extends keyof ConsumerEvents>(event: K, listener: (...args: ConsumerEvents[K]) => void): this {
+    let set = this.#listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener as unknown as Listener);
+    return this;
+  }
+
+  off<K extends keyof ConsumerEvents>(event: K, listener: (...args: ConsumerEvents[K]) => void): this {
+    this.#listeners.get(event)?.delete(listener as unknown as Listener);
+    return this;
+  }
+
+  stats(): ConsumerStats {
+    const c = this.#counters;
+    return {
+      handled: c.handled,
+      failed: c.failed,
+      retried: c.retried,
+      deadLettered: c.deadLettered,
+      released: c.released,
+      inFlight: this.#held.size,
+      running: c.running,
+      concurrency: this.#limit,
+      latencyMs: { p50: this.#latency.quantile(0.5), p99: this.#latency.quantile(0.99), samples: this.#latency.size },
+    };
+  }
+
+  start(): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      return Promise.reject(new Error('This consumer has been stopped; create another one'));
+    }
+    if (this.#started) return this.#started;
+    this.#state = 'running';
+    if (this.#o.handleSignals) {
+      const onSignal = () => void this.stop();
+      this.#signalHandler = onSignal;
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+    }
+    this.#started = (async () => {
+      await this.#readQueue();
+      if (this.#state !== 'running') return;
+      const loops = Math.min(10, Math.ceil(this.#limit / this.#o.batchSize));
+      this.#pollers = Array.from({ length: loops }, () => this.#poll().catch((e) => this.#error(e, 'internal')));
+    })();
+    return this.#started;
+  }
+
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#stopped ??= this.#shutdown(options.timeoutMs ?? this.#o.shutdownTimeoutMs);
+    return this.#stopped;
+  }
+
+  // --- events -----------------------------------------------------------------------------------------------------
+
+  #emit<K extends keyof ConsumerEvents>(event: K, ...args: ConsumerEvents[K]): void {
+    const set = this.#listeners.get(event);
+    if (!set || set.size === 0) {
+      if (event === 'error') process.emitWarning(args[0] as Error, { code: 'SWITCHYARD_CONSUMER_ERROR' });
+      return;
+    }
+    for (const listener of [...set]) {
+      try {
+        (listener as unknown as (...a: ConsumerEvents[K]) => void)(...args);
+      } catch (error) {
+        if (event !== 'error') this.#error(error, 'listener');
+      }
+    }
+  }
+
+  #error(error: unknown, operation: ConsumerOperation, messageId?: string): void {
+    this.#emit('error', asError(error), messageId === undefined ? { operation } : { operation, messageId });
+  }
+
+  #info(h: Held): MessageInfo {
+    return { messageId: h.messageId, receiveCount: h.receiveCount, message: h.message };
+  }
+
+  // --- start and receive --------------------------------------------------------------------------------------------
+
+  async #readQueue(): Promise<void> {
+    const o = this.#o;
+    this.#fifo = o.queueUrl.endsWith('.fifo');
+    try {
+      const out = await o.client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: o.queueUrl,
+          AttributeNames: ['VisibilityTimeout', 'RedrivePolicy', 'FifoQueue'],
+        }),
+        { abortSignal: this.#stopRequested.signal },
+      );
+      const a = out.Attributes ?? {};
+      const vt = Number(a.VisibilityTimeout);
+      if (Number.isInteger(vt) && vt >= 0) this.#visibilityTimeout = vt;
+      this.#maxReceiveCount = maxReceiveCountOf(a.RedrivePolicy);
+      this.#fifo = this.#fifo || a.FifoQueue === 'true';
+    } catch (error) {
+      // Without them: SQS's default visibility timeout, no known dead-letter queue.
+      if (this.#state === 'running') this.#error(error, 'get_queue_attributes');
+    }
+    if (o.visibilityTimeout !== undefined) this.#visibilityTimeout = o.visibilityTimeout;
+    this.#heartbeatMs =
+      o.heartbeatIntervalSeconds === undefined
+        ? defaultHeartbeatIntervalMs(this.#visibilityTimeout)
+        : o.heartbeatIntervalSeconds > 0
+          ? o.heartbeatIntervalSeconds * 1000
+          : undefined;
+  }
+
+  /** Waits for free slots and takes as many as the next receive may fill; 0 once stopping. */
+  async #takeSlots(): Promise<number> {
+    while (this.#state === 'running') {
+      const n = receiveBatchSize(this.#limit - this.#used, this.#o.batchSize);
+      if (n > 0) {
+        this.#used += n;
+        return n;
+      }
+      await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+    }
+    return 0;
+  }
+
+  #freeSlots(n: number): void {
+    if (n <= 0) return;
+    this.#used -= n;
+    const waiters = this.#slotWaiters;
+    this.#slotWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Sleeps `ms`, or less if stop() comes first. */
+  #pause(ms: number): Promise<void> {
+    if (ms <= 0 || this.#stopRequested.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#stopRequested.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#stopRequested.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async #poll(): Promise<void> {
+    const o = this.#o;
+    let errors = 0;
+    while (this.#state === 'running') {
+      const n = await this.#takeSlots();
+      if (n === 0) break;
+      const controller = new AbortController();
+      this.#receives.add(controller);
+      const receivedAt = Date.now();
+      let messages: Message[];
+      try {
+        const out = await o.client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: o.queueUrl,
+            MaxNumberOfMessages: n,
+            WaitTimeSeconds: o.waitTimeSeconds,
+            VisibilityTimeout: o.visibilityTimeout,
+            MessageSystemAttributeNames: [...RECEIVE_ATTRIBUTES],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: controller.signal },
+        );
+        messages = out.Messages ?? [];
+        errors = 0;
+      } catch (error) {
+        this.#freeSlots(n);
+        if (this.#state !== 'running') break;
+        errors += 1;
+        this.#error(error, 'receive');
+        await this.#pause(receiveErrorDelayMs(errors));
+        continue;
+      } finally {
+        this.#receives.delete(controller);
+      }
+      const held = messages.flatMap((m) => this.#hold(m, receivedAt));
+      this.#freeSlots(n - held.length);
+      if (held.length > 0) this.#dispatch(held);
+      else await this.#pause(emptyReceivePauseMs(Date.now() - receivedAt));
+    }
+  }
+
+  #hold(message: Message, receivedAt: number): Held[] {
+    if (message.ReceiptHandle === undefined || message.MessageId === undefined) return [];
+    const count = Number(message.Attributes?.ApproximateReceiveCount);
+    const h: Held = {
+      message,
+      messageId: message.MessageId,
+      receiptHandle: message.ReceiptHandle,
+      receiveCount: Number.isInteger(count) && count >= 1 ? count : 1,
+      receivedAt,
+      settled: false,
+      heartbeat: { timer: undefined, beat: undefined, stopped: false },
+    };
+    this.#held.add(h);
+    return [h];
+  }
+
+  /** Lets go of a held message: its slot is free again. */
+  #settle(h: Held): void {
+    if (h.settled) return;
+    h.settled = true;
+    this.#held.delete(h);
+    this.#freeSlots(1);
+  }
+
+  #spawn(work: Promise<void>): void {
+    const tracked = work.catch((e) => this.#error(e, 'internal')).finally(() => this.#work.delete(tracked));
+    this.#work.add(tracked);
+  }
+
+  #dispatch(held: Held[]): void {
+    if (this.#o.batchHandler) {
+      this.#spawn(this.#runBatch(held));
+      return;
+    }
+    const groupOf = (h: Held) => (this.#fifo ? messageGroupOf(h.message) : undefined);
+    for (const chain of orderedChains(held, groupOf)) this.#spawn(this.#runChain(chain));
+  }
+
+  // --- per-message handling -----------------------------------------------------------------------------------------
+
+  async #runChain(chain: Held[]): Promise<void> {
+    this.#chains.add(chain);
+    try {
+      for (let h = chain.shift(); h; h = chain.shift()) {
+        if (this.#state !== 'running') {
+          await this.#release([h, ...chain.splice(0)]);
+          break;
+        }
+        const ok = await this.#processOne(h);
+        // A FIFO group's later messages must not overtake one that did not succeed.
+        if (!ok && chain.length > 0) await this.#release(chain.splice(0));
+      }
+    } finally {
+      this.#chains.delete(chain);
+    }
+  }
+
+  /** Decodes the body for the handler; undefined (after settling the message) when it can never be handled. */
+  async #decode(h: Held): Promise<{ input: unknown } | undefined> {
+    if (this.#givenUp.has(h.messageId)) {
+      await this.#giveUpAgain(h);
+      return undefined;
+    }
+    if (!this.#o.decode) return { input: h.message };
+    try {
+      return { input: this.#o.decode(h.message) };
+    } catch (e) {
+      const { error, reason } = e instanceof Undecodable ? e : new Undecodable(e, 'invalid_event');
+      this.#counters.failed += 1;
+      await this.#giveUp(h, error, reason);
+      return undefined;
+    }
+  }
+
+  /** Runs the handler on one message and settles it; true if it succeeded. */
+  async #processOne(h: Held): Promise<boolean> {
+    const decoded = await this.#decode(h);
+    if (!decoded) return false;
+    const handler = this.#o.handler;
+    if (!handler) return false;
+    this.#startHeartbeat(h);
+    this.#counters.running += 1;
+    const started = performance.now();
+    let failure: { error: unknown } | undefined;
+    try {
+      await handler(decoded.input, { ...this.#info(h), signal: this.#deadline.signal });
+    } catch (error) {
+      failure = { error };
+    } finally {
+      this.#counters.running -= 1;
+    }
+    const durationMs = performance.now() - started;
+    this.#latency.record(durationMs);
+    await this.#stopHeartbeat(h);
+    if (this.#deadline.signal.aborted) {
+      // Abandoned at the shutdown deadline: the message keeps its visibility timeout; no more SQS calls.
+      this.#settle(h);
+      return false;
+    }
+    if (failure) {
+      await this.#failed(h, failure.error);
+      return false;
+    }
+    this.#counters.handled += 1;
+    this.#emit('message_processed', { ...this.#info(h), durationMs });
+    await this.#delete([h]);
+    return true;
+  }
+
+  async #runBatch(held: Held[]): Promise<void> {
+    const batchHandler = this.#o.batchHandler;
+    if (!batchHandler) return;
+    if (this.#state !== 'running') {
+      await this.#release(held);
+      return;
+    }
+    const decoded = await Promise.all(held.map(async (h) => ({ h, d: await this.#decode(h) })));
+    const items: BatchItem<unknown>[] = [];
+    const valid: Held[] = [];
+    for (const { h, d } of decoded) {
+      if (!d) continue;
+      valid.push(h);
+      items.push({ ...this.#info(h), signal: this.#deadline.signal, input: d.input });
+    }
+    if (valid.length === 0) return;
+    for (const h of valid) this.#startHeartbeat(h);
+    this.#counters.running += valid.length;
+    const started = performance.now();
+    let result: unknown;
+    let failure: { error: unknown } | undefined;
+    try {
+      result = await batchHandler(items, { signal: this.#deadline.signal });
+    } catch (error) {
+      failure = { error };
+    } finally {
+      this.#counters.running -= valid.length;
+    }
+    const durationMs = performance.now() - started;
+    this.#latency.record(durationMs);
+    await Promise.all(valid.map((h) => this.#stopHeartbeat(h)));
+    if (this.#deadline.signal.aborted) {
+      for (const h of valid) this.#settle(h);
+      return;
+    }
+    const failedIds = new Set(failure ? valid.map((h) => h.messageId) : failedIdsOf(result));
+    const outcome = batchOutcome(
+      valid,
+      (h) => failedIds.has(h.messageId),
+      (h) => (this.#fifo ? messageGroupOf(h.message) : undefined),
+    );
+    for (const h of outcome.succeeded) {
+      this.#counters.handled += 1;
+      this.#emit('message_processed', { ...this.#info(h), durationMs });
+    }
+    await Promise.all([
+      this.#delete(outcome.succeeded),
+      this.#release(outcome.released),
+      ...outcome.failed.map((h) => this.#failed(h, failure ? failure.error : reportedFailed(h.messageId))),
+    ]);
+  }
+
+  // --- settling -------------------------------------------------------------------------------------------------------
+
+  async #delete(list: Held[]): Promise<void> {
+    await Promise.all(
+      list.map(async (h) => {
+        const result = await this.#deletes.add(h.receiptHandle);
+        if (!result.ok) this.#error(result.error, 'delete', h.messageId);
+        this.#settle(h);
+      }),
+    );
+  }
+
+  async #changeVisibility(h: Held, seconds: number, operation: ConsumerOperation): Promise<void> {
+    const result = await this.#visibility.add({ ReceiptHandle: h.receiptHandle, VisibilityTimeout: seconds });
+    if (!result.ok) this.#error(result.error, operation, h.messageId);
+    this.#settle(h);
+  }
+
+  /** Makes messages visible again at once, unhandled. */
+  async #release(list: Held[]): Promise<void> {
+    this.#counters.released += list.length;
+    await Promise.all(list.map((h) => this.#changeVisibility(h, 0, 'release')));
+  }
+
+  #elapsedSeconds(h: Held): number {
+    return (Date.now() - h.receivedAt) / 1000;
+  }
+
+  async #failed(h: Held, error: unknown): Promise<void> {
+    this.#counters.failed += 1;
+    this.#emit('processing_error', error, this.#info(h));
+    if (isPermanent(error)) return this.#giveUp(h, error, 'permanent_error');
+    // Past the last receive (a count above the maximum means the redrive is not happening: a missing dead-letter
+    // queue, say) the message is retried with backoff like any other, rather than handed straight back.
+    if (h.receiveCount === this.#maxReceiveCount) return this.#giveUp(h, error, 'max_receives');
+    const delaySeconds = withinVisibilityBudget(
+      retryDelaySeconds(h.receiveCount, this.#o.retry),
+      this.#elapsedSeconds(h),
+    );
+    this.#counters.retried += 1;
+    this.#emit('retry', { ...this.#info(h), error, delaySeconds });
+    await this.#changeVisibility(h, delaySeconds, 'change_visibility');
+  }
+
+  /**
+   * Whether the queue's redrive policy will move this message to the dead-letter queue on one of its next receives.
+   * SQS moves a message when a receive would take its count past `maxReceiveCount`, so a consumer never sees a larger
+   * count while the redrive works.
+   */
+  #redriveAhead(h: Held): boolean {
+    return this.#maxReceiveCount !== undefined && h.receiveCount <= this.#maxReceiveCount;
+  }
+
+  /**
+   * Gives up on a message: visible at once when the redrive policy will take it to the dead-letter queue (within the
+   * receives it has left), else hidden for the longest backoff (visibility 0 would hand it straight back, forever).
+   */
+  async #giveUp(h: Held, error: unknown, reason: PermanentFailureReason): Promise<void> {
+    const deadLetterQueue = this.#redriveAhead(h);
+    if (deadLetterQueue) {
+      this.#counters.deadLettered += 1;
+      if (reason !== 'max_receives') this.#remember(h.messageId);
+    }
+    this.#emit('permanent_failure', { ...this.#info(h), error, reason, deadLetterQueue });
+    await this.#changeVisibility(h, this.#giveUpVisibility(h), 'change_visibility');
+  }
+
+  /** A message given up on before, received again: straight back, without running the handler. */
+  async #giveUpAgain(h: Held): Promise<void> {
+    await this.#changeVisibility(h, this.#giveUpVisibility(h), 'change_visibility');
+  }
+
+  #giveUpVisibility(h: Held): number {
+    if (this.#redriveAhead(h)) return 0;
+    return withinVisibilityBudget(this.#o.retry.maxDelaySeconds, this.#elapsedSeconds(h));
+  }
+
+  #remember(messageId: string): void {
+    this.#givenUp.add(messageId);
+    if (this.#givenUp.size > GIVEN_UP_MEMORY) {
+      const oldest = this.#givenUp.values().next();
+      if (!oldest.done) this.#givenUp.delete(oldest.value);
+    }
+  }
+
+  // --- heartbeats -----------------------------------------------------------------------------------------------------
+
+  #startHeartbeat(h: Held): void {
+    const interval = this.#heartbeatMs;
+    if (interval === undefined) return;
+    const hb = h.heartbeat;
+    const schedule = () => {
+      if (!hb.stopped) hb.timer = setTimeout(beat, interval);
+    };
+    const beat = () => {
+      hb.timer = undefined;
+      const elapsedMs = Date.now() - h.receivedAt;
+      const visibilityTimeout = heartbeatExtensionSeconds(elapsedMs / 1000, this.#visibilityTimeout);
+      if (visibilityTimeout <= 0) {
+        hb.stopped = true;
+        this.#error(
+          new Error('The 12-hour visibility limit is reached: the message will reappear'),
+          'heartbeat',
+          h.messageId,
+        );
+        return;
+      }
+      hb.beat = (async () => {
+        const result = await this.#visibility.add({
+          ReceiptHandle: h.receiptHandle,
+          VisibilityTimeout: visibilityTimeout,
+        });
+        if (hb.stopped) return;
+        if (result.ok) {
+          this.#emit('heartbeat', { ...this.#info(h), visibilityTimeout, elapsedMs });
+        } else {
+          this.#error(result.error, 'heartbeat', h.messageId);
+          // The handle no longer holds the message (it has reappeared or is gone): more heartbeats cannot help.
+          if (isLostHandle(result)) hb.stopped = true;
+        }
+        schedule();
+      })().finally(() => {
+        hb.beat = undefined;
+      });
+    };
+    schedule();
+  }
+
+  /** Stops a message's heartbeats and waits for one under way, so it cannot land after the message is settled. */
+  async #stopHeartbeat(h: Held): Promise<void> {
+    const hb = h.heartbeat;
+    hb.stopped = true;
+    if (hb.timer) clearTimeout(hb.timer);
+    hb.timer = undefined;
+    if (hb.beat) await hb.beat;
+  }
+
+  // --- shutdown -------------------------------------------------------------------------------------------------------
+
+  async #shutdown(timeoutMs: number): Promise<void> {
+    if (this.#signalHandler) {
+      process.off('SIGTERM', this.#signalHandler);
+      process.off('SIGINT', this.#signalHandler);
+      this.#signalHandler = undefined;
+    }
+    if (this.#state === 'idle') {
+      this.#state = 'stopped';
+      this.#emit('stopped', { timedOut: false, abandoned: 0 });
+      return;
+    }
+    this.#state = 'stopping';
+    const deadlineAt = Date.now() + timeoutMs;
+    this.#stopRequested.abort();
+    for (const controller of this.#receives) controller.abort();
+    for (const wake of this.#slotWaiters.splice(0)) wake();
+
+    // Received but not started: visible again at once.
+    const unstarted = [...this.#chains].flatMap((chain) => chain.splice(0));
+    if (unstarted.length > 0) this.#spawn(this.#release(unstarted));
+
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), Math.max(0, deadlineAt - Date.now()));
+    });
+    let timedOut = false;
+    try {
+      if ((await Promise.race([Promise.allSettled([this.#started, ...this.#pollers]), deadline])) === 'deadline') {
+        timedOut = true;
+      }
+      // Pollers are done: no work can start now but what the last receives brought, already in #work.
+      while (!timedOut && this.#work.size > 0) {
+        if ((await Promise.race([Promise.allSettled([...this.#work]), deadline])) === 'deadline') timedOut = true;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    let abandoned = 0;
+    if (timedOut) {
+      abandoned = this.#counters.running;
+      this.#deadline.abort(new Error('The consumer stopped before the handler finished'));
+      for (const h of this.#held) {
+        const hb = h.heartbeat;
+        hb.stopped = true;
+        if (hb.timer) clearTimeout(hb.timer);
+      }
+    }
+    this.#state = 'stopped';
+    this.#emit('stopped', { timedOut, abandoned });
+  }
+}
