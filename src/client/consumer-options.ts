@@ -1,9 +1,11 @@
 // The consumer's options: their types, their defaults and checks (`resolveOptions`), and how message bodies become
 // handler inputs with `event`/`events` (`decoderFor`). consumer.ts re-exports the public types.
+
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { type Jitter, MAX_RECEIVE_BATCH, MAX_VISIBILITY_TIMEOUT_SECONDS, type RetryPolicy } from './consumer-policy.js';
 import { EventTypeMismatchError, SwitchyardClientError } from './errors.js';
 import { type EventInput, parseEnvelope, type ReceivedEvent } from './events.js';
+import type { IdempotencyStore } from './idempotency.js';
 
 /** What a handler learns about the message besides its content. */
 export interface MessageContext {
@@ -63,6 +65,20 @@ export interface ConsumeBaseOptions {
   shutdownTimeoutMs?: number;
   /** Stop gracefully on SIGTERM and SIGINT (once; a second signal gets Node's default handling). @defaultValue false */
   handleSignals?: boolean;
+  /**
+   * Skip messages already handled: a message whose key is in the store is deleted without calling the handler, and
+   * a handled one's key is put there. The key is the event's id (for `event`/`events`) or the SQS MessageId, prefixed
+   * with the queue URL (one event routed to two queues is handled once per queue).
+   */
+  idempotency?: IdempotencyOptions;
+}
+
+export interface IdempotencyOptions {
+  store: IdempotencyStore;
+  /** How long a handled key is remembered, in milliseconds. @defaultValue the store's window */
+  ttlMs?: number;
+  /** The key of a message (undefined: not deduplicated); the default is described on `idempotency`. */
+  key?: (message: Message, input: unknown) => string | undefined;
 }
 
 /** Exactly one of a per-message handler or a batch handler. */
@@ -104,6 +120,7 @@ export interface Resolved {
   handler: MessageHandler<unknown> | undefined;
   batchHandler: BatchHandler<unknown> | undefined;
   decode: ((message: Message) => unknown) | undefined;
+  idempotency: IdempotencyOptions | undefined;
 }
 
 function integerIn(name: string, value: number, min: number, max: number): number {
@@ -223,6 +240,7 @@ export function resolveOptions(
     heartbeatIntervalSeconds,
     retry: { baseDelaySeconds, maxDelaySeconds, jitter },
     shutdownTimeoutMs: numberIn('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000, 0, 2 ** 31 - 1),
+    idempotency: options.idempotency,
     handleSignals: options.handleSignals ?? false,
     handler: handler as MessageHandler<unknown> | undefined,
     batchHandler: batchHandler as BatchHandler<unknown> | undefined,

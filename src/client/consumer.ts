@@ -57,6 +57,7 @@ import {
   type ConsumeBaseOptions,
   type EventOf,
   type Handlers,
+  type IdempotencyOptions,
   type MessageContext,
   type MessageHandler,
   type PermanentFailureReason,
@@ -90,6 +91,7 @@ export type {
   ConsumeBaseOptions,
   EventOf,
   Handlers,
+  IdempotencyOptions,
   MessageContext,
   MessageHandler,
   PermanentFailureReason,
@@ -141,6 +143,8 @@ export interface ConsumerEvents {
   permanent_failure: [info: MessageInfo & { error: unknown; reason: PermanentFailureReason; deadLetterQueue: boolean }];
   /** A heartbeat extended a message's visibility to `visibilityTimeout` seconds from now. */
   heartbeat: [info: MessageInfo & { visibilityTimeout: number; elapsedMs: number }];
+  /** A message already handled (its key in the idempotency store) was deleted without calling the handler. */
+  duplicate: [info: MessageInfo & { key: string }];
   /** Something failed outside the handlers: a receive, delete, visibility change, or a listener that threw. */
   error: [error: Error, info: { operation: ConsumerOperation; messageId?: string }];
   /** `stop()` finished; `abandoned` handlers were still running at the deadline. */
@@ -155,6 +159,7 @@ export type ConsumerOperation =
   | 'heartbeat'
   | 'release'
   | 'listener'
+  | 'idempotency'
   | 'internal';
 
 export interface ConsumerStats {
@@ -166,6 +171,8 @@ export interface ConsumerStats {
   retried: number;
   /** Messages given up on, on a queue with a dead-letter queue: made visible at once for it to take them. */
   deadLettered: number;
+  /** Messages deleted without a handler call, their key being in the idempotency store (already handled). */
+  duplicates: number;
   /** Messages made visible again without being handled (at shutdown, or after a failure earlier in their FIFO group). */
   released: number;
   /** Messages held: received and not yet deleted, retried or released. */
@@ -220,6 +227,8 @@ interface Held extends MessageInfo {
   /** Our clock just before the receive call: the visibility timeout started at or after this. */
   receivedAt: number;
   settled: boolean;
+  /** The message's key in the idempotency store, once decoded (when the consumer has one). */
+  idempotencyKey?: string | undefined;
   heartbeat: { timer: NodeJS.Timeout | undefined; beat: Promise<void> | undefined; stopped: boolean };
 }
 
@@ -293,7 +302,7 @@ class SqsConsumer implements Consumer {
   readonly #held = new Set<Held>();
   readonly #givenUp = new Set<string>();
 
-  readonly #counters = { handled: 0, failed: 0, retried: 0, deadLettered: 0, released: 0, running: 0 };
+  readonly #counters = { handled: 0, failed: 0, retried: 0, deadLettered: 0, released: 0, duplicates: 0, running: 0 };
   readonly #latency = new LatencyWindow(1024);
 
   constructor(
@@ -332,6 +341,7 @@ class SqsConsumer implements Consumer {
       retried: c.retried,
       deadLettered: c.deadLettered,
       released: c.released,
+      duplicates: c.duplicates,
       inFlight: this.#held.size,
       running: c.running,
       concurrency: this.#limit,
@@ -560,15 +570,58 @@ class SqsConsumer implements Consumer {
       await this.#giveUpAgain(h);
       return undefined;
     }
-    if (!this.#o.decode) return { input: h.message };
-    try {
-      return { input: this.#o.decode(h.message) };
-    } catch (e) {
-      const { error, reason } = e instanceof Undecodable ? e : new Undecodable(e, 'invalid_event');
-      this.#counters.failed += 1;
-      await this.#giveUp(h, error, reason);
+    let input: unknown = h.message;
+    if (this.#o.decode) {
+      try {
+        input = this.#o.decode(h.message);
+      } catch (e) {
+        const { error, reason } = e instanceof Undecodable ? e : new Undecodable(e, 'invalid_event');
+        this.#counters.failed += 1;
+        await this.#giveUp(h, error, reason);
+        return undefined;
+      }
+    }
+    if (await this.#alreadyHandled(h, input)) {
+      this.#counters.duplicates += 1;
+      this.#emit('duplicate', { ...this.#info(h), key: h.idempotencyKey ?? '' });
+      await this.#delete([h]);
       return undefined;
     }
+    return { input };
+  }
+
+  /**
+   * Whether the idempotency store holds the message's key (then it was handled already). A store that fails is
+   * reported and taken as "not handled": handling twice is at-least-once, skipping would lose the message.
+   */
+  async #alreadyHandled(h: Held, input: unknown): Promise<boolean> {
+    const idempotency = this.#o.idempotency;
+    if (!idempotency) return false;
+    const own = idempotency.key ? idempotency.key(h.message, input) : defaultIdempotencyKey(h.message, input);
+    if (own === undefined) return false;
+    h.idempotencyKey = `${this.#o.queueUrl}#${own}`;
+    try {
+      return await idempotency.store.has(h.idempotencyKey);
+    } catch (error) {
+      this.#error(asError(error), 'idempotency', h.messageId);
+      return false;
+    }
+  }
+
+  /** Puts the keys of handled messages in the idempotency store, before they are deleted. */
+  async #remembered(handled: readonly Held[]): Promise<void> {
+    const idempotency = this.#o.idempotency;
+    if (!idempotency) return;
+    await Promise.all(
+      handled.map(async (h) => {
+        if (h.idempotencyKey === undefined) return;
+        try {
+          await idempotency.store.put(h.idempotencyKey, idempotency.ttlMs);
+        } catch (error) {
+          this.#error(asError(error), 'idempotency', h.messageId);
+        }
+      }),
+    );
   }
 
   /** Runs the handler on one message and settles it; true if it succeeded. */
@@ -602,6 +655,7 @@ class SqsConsumer implements Consumer {
     }
     this.#counters.handled += 1;
     this.#emit('message_processed', { ...this.#info(h), durationMs });
+    await this.#remembered([h]);
     await this.#delete([h]);
     return true;
   }
@@ -651,6 +705,7 @@ class SqsConsumer implements Consumer {
       this.#counters.handled += 1;
       this.#emit('message_processed', { ...this.#info(h), durationMs });
     }
+    await this.#remembered(outcome.succeeded);
     await Promise.all([
       this.#delete(outcome.succeeded),
       this.#release(outcome.released),
@@ -847,4 +902,11 @@ class SqsConsumer implements Consumer {
     this.#state = 'stopped';
     this.#emit('stopped', { timedOut, abandoned });
   }
+}
+
+/** The default idempotency key: the EventBridge event's id when the body was decoded as one, else the MessageId. */
+function defaultIdempotencyKey(message: Message, input: unknown): string | undefined {
+  const id = (input as { id?: unknown } | null)?.id;
+  if (input !== message && typeof id === 'string' && id !== '') return `event:${id}`;
+  return message.MessageId === undefined ? undefined : `message:${message.MessageId}`;
 }

@@ -27,8 +27,8 @@ export const DEFAULT_IDEMPOTENCY_MAX_ENTRIES = 100_000;
 export interface IdempotencyStore {
   /** Whether `key` was put and its time to live has not run out. */
   has(key: string): Promise<boolean>;
-  /** Remembers `key` for `ttlMs` milliseconds from now (again, if it is held already). */
-  put(key: string, ttlMs: number): Promise<void>;
+  /** Remembers `key` for `ttlMs` milliseconds from now, the store's own window when not given (again, if held). */
+  put(key: string, ttlMs?: number): Promise<void>;
   /** Forgets `key` (so that its event is handled again if it comes back). */
   delete?(key: string): Promise<void>;
 }

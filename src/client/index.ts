@@ -40,6 +40,7 @@ export {
   type ConsumerStats,
   consume,
   type Handlers,
+  type IdempotencyOptions,
   isPermanent,
   type Jitter,
   type MessageContext,

@@ -21,6 +21,7 @@ import {
   permanent,
 } from '../../src/client/consumer.js';
 import { defineEvent, type EventEnvelope } from '../../src/client/events.js';
+import { MemoryIdempotencyStore } from '../../src/client/idempotency.js';
 import { sleep } from '../helpers/process.js';
 import { sqsClient, testServerForFile } from '../helpers/server.js';
 import { sqsHelpers, uniq } from '../helpers/sqs.js';
@@ -655,4 +656,88 @@ test('receive errors are reported through `error` with growing pauses, never thr
   const t0 = Date.now();
   await consumer.stop();
   assert.ok(Date.now() - t0 < 500);
+});
+
+test('idempotency: an event delivered twice is handled once; the copy is deleted without a handler call', async () => {
+  const queueUrl = await createQueue(uniq('idem'), { VisibilityTimeout: '30' });
+  const first = envelope('OrderPlaced', { orderId: 'o-9', total: 7 });
+  // EventBridge delivers at least once: the same event (same id) may reach the queue twice.
+  await t.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: first }));
+  const store = new MemoryIdempotencyStore({ windowMs: 60_000 });
+  const handled: string[] = [];
+  const duplicates: string[] = [];
+  const { consumer, errors } = await started(
+    consume({
+      client: t.sqs,
+      queueUrl,
+      waitTimeSeconds: 1,
+      event: OrderPlaced,
+      idempotency: { store },
+      handler: async (event) => {
+        handled.push(event.detail.orderId);
+      },
+    }),
+  );
+  consumer.on('duplicate', (info) => duplicates.push(info.key));
+  await waitFor('the first copy handled', () => handled.length === 1, 5000);
+  await t.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: first }));
+  // A different event about the same order is not a duplicate.
+  await t.sqs.send(
+    new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: envelope('OrderPlaced', { orderId: 'o-9', total: 8 }) }),
+  );
+  await waitFor('the copy skipped and the other handled', () => duplicates.length === 1 && handled.length === 2, 5000);
+  await waitFor(
+    'the queue empty',
+    async () => {
+      const c = await counts(queueUrl);
+      return c.visible === 0 && c.notVisible === 0;
+    },
+    5000,
+  );
+  assert.deepEqual(handled, ['o-9', 'o-9']);
+  const id = (JSON.parse(first) as { id: string }).id;
+  assert.deepEqual(duplicates, [`${queueUrl}#event:${id}`]);
+  assert.equal(await store.has(`${queueUrl}#event:${id}`), true);
+  const s = consumer.stats();
+  assert.deepEqual([s.handled, s.duplicates, s.failed], [2, 1, 0]);
+  assert.deepEqual(errors, []);
+});
+
+test('idempotency: a store that fails is reported and the message handled anyway (at least once)', async () => {
+  const queueUrl = await createQueue(uniq('idem-down'), { VisibilityTimeout: '30' });
+  await t.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'hello' }));
+  const broken = {
+    has: async () => {
+      throw new Error('store unreachable');
+    },
+    put: async () => {
+      throw new Error('store unreachable');
+    },
+  };
+  const bodies: (string | undefined)[] = [];
+  const { consumer, errors } = await started(
+    consume({
+      client: t.sqs,
+      queueUrl,
+      waitTimeSeconds: 1,
+      idempotency: { store: broken },
+      handler: async (message) => {
+        bodies.push(message.Body);
+      },
+    }),
+  );
+  await waitFor(
+    'handled and deleted',
+    async () => bodies.length === 1 && (await counts(queueUrl)).notVisible === 0,
+    5000,
+  );
+  assert.deepEqual(bodies, ['hello']);
+  assert.deepEqual(
+    errors.map((e) => [e.operation, e.error.message]),
+    [
+      ['idempotency', 'store unreachable'],
+      ['idempotency', 'store unreachable'],
+    ],
+  );
+  assert.equal(consumer.stats().duplicates, 0);
 });
