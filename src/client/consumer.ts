@@ -564,8 +564,11 @@ class SqsConsumer implements Consumer {
     }
   }
 
-  /** Decodes the body for the handler; undefined (after settling the message) when it can never be handled. */
-  async #decode(h: Held): Promise<{ input: unknown } | undefined> {
+  /**
+   * Decodes the body for the handler; `duplicate` when it was handled already (and is deleted), undefined (after
+   * settling the message) when it can never be handled.
+   */
+  async #decode(h: Held): Promise<{ input: unknown } | { duplicate: true } | undefined> {
     if (this.#givenUp.has(h.messageId)) {
       await this.#giveUpAgain(h);
       return undefined;
@@ -585,7 +588,7 @@ class SqsConsumer implements Consumer {
       this.#counters.duplicates += 1;
       this.#emit('duplicate', { ...this.#info(h), key: h.idempotencyKey ?? '' });
       await this.#delete([h]);
-      return undefined;
+      return { duplicate: true };
     }
     return { input };
   }
@@ -628,6 +631,8 @@ class SqsConsumer implements Consumer {
   async #processOne(h: Held): Promise<boolean> {
     const decoded = await this.#decode(h);
     if (!decoded) return false;
+    // Handled before: as good as a success for the FIFO group's next messages.
+    if ('duplicate' in decoded) return true;
     const handler = this.#o.handler;
     if (!handler) return false;
     this.#startHeartbeat(h);
@@ -671,7 +676,7 @@ class SqsConsumer implements Consumer {
     const items: BatchItem<unknown>[] = [];
     const valid: Held[] = [];
     for (const { h, d } of decoded) {
-      if (!d) continue;
+      if (!d || 'duplicate' in d) continue;
       valid.push(h);
       items.push({ ...this.#info(h), signal: this.#deadline.signal, input: d.input });
     }

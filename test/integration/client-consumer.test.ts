@@ -741,3 +741,42 @@ test('idempotency: a store that fails is reported and the message handled anyway
   );
   assert.equal(consumer.stats().duplicates, 0);
 });
+
+test('idempotency on a FIFO queue: a skipped copy does not hold back the rest of its group', async () => {
+  const queueUrl = await createQueue(`${uniq('idem-fifo')}.fifo`, { FifoQueue: 'true', VisibilityTimeout: '30' });
+  const a = envelope('OrderPlaced', { orderId: 'o-a', total: 1 });
+  const b = envelope('OrderPlaced', { orderId: 'o-b', total: 2 });
+  const group = { MessageGroupId: 'seller-1' };
+  await t.sqs.send(
+    new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: a, MessageDeduplicationId: 'a1', ...group }),
+  );
+  const handled: string[] = [];
+  const { consumer, errors } = await started(
+    consume({
+      client: t.sqs,
+      queueUrl,
+      waitTimeSeconds: 1,
+      event: OrderPlaced,
+      idempotency: { store: new MemoryIdempotencyStore() },
+      handler: async (event) => {
+        handled.push(event.detail.orderId);
+      },
+    }),
+  );
+  await waitFor('a handled', () => handled.length === 1, 5000);
+  // The copy of a (another SQS dedup id: a redelivery by EventBridge, not a retried send) and b, one group.
+  await t.sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: [
+        { Id: 'copy', MessageBody: a, MessageDeduplicationId: 'a2', ...group },
+        { Id: 'b', MessageBody: b, MessageDeduplicationId: 'b1', ...group },
+      ],
+    }),
+  );
+  await waitFor('b handled', () => handled.length === 2, 5000);
+  assert.deepEqual(handled, ['o-a', 'o-b']);
+  const s = consumer.stats();
+  assert.deepEqual([s.duplicates, s.released], [1, 0]);
+  assert.deepEqual(errors, []);
+});
