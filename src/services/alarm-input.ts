@@ -81,15 +81,11 @@ export interface DescribeAlarmsInput {
   NextToken?: string;
 }
 
-export interface DescribeAlarmsForMetricInput {
-  MetricName?: string;
-  Namespace?: string;
-  Statistic?: string;
-  ExtendedStatistic?: string;
-  Dimensions?: Dimension[];
-  Period?: number;
-  Unit?: string;
-}
+/** The metric of a single-metric alarm, as PutMetricAlarm names it. */
+export type DescribeAlarmsForMetricInput = Pick<
+  PutMetricAlarmInput,
+  'MetricName' | 'Namespace' | 'Statistic' | 'ExtendedStatistic' | 'Dimensions' | 'Period' | 'Unit'
+>;
 
 export interface DescribeAlarmHistoryInput {
   AlarmName?: string;

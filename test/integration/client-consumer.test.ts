@@ -25,6 +25,7 @@ import { MemoryIdempotencyStore } from '../../src/client/idempotency.js';
 import { sleep } from '../helpers/process.js';
 import { sqsClient, testServerForFile } from '../helpers/server.js';
 import { sqsHelpers, uniq } from '../helpers/sqs.js';
+import { waitFor } from '../helpers/wait.js';
 
 const t = testServerForFile();
 const { createQueue, queueArnOf, counts } = sqsHelpers(() => t.sqs);
@@ -49,14 +50,6 @@ async function started(
   consumer.on('error', (error, info) => errors.push({ error, operation: info.operation }));
   await consumer.start();
   return { consumer, errors };
-}
-
-async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 /** Sends bodies "0".."n-1", ten to a SendMessageBatch. */

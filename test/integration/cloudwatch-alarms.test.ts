@@ -38,6 +38,7 @@ import {
   tempDataDir,
 } from '../helpers/server.js';
 import { createQueue, rejectsWith, uniq } from '../helpers/sqs.js';
+import { waitFor as waitUntil } from '../helpers/wait.js';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -89,15 +90,8 @@ async function receive(t: TestServer, QueueUrl: string): Promise<Message> {
   });
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Alarm tests wait at most 5 s: the manual clock drives everything else. */
+const waitFor = <T>(what: string, probe: () => T | Promise<T>) => waitUntil(what, probe, 5000);
 
 describe('CloudWatch metric alarms', () => {
   let t: TestServer;

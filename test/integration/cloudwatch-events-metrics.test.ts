@@ -26,6 +26,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { parseLimitOverrides } from '../../src/core/limits.js';
 import { ACCOUNT, arnOf, REGION } from '../helpers/account.js';
 import { cloudWatchClient, eventBridgeClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const clock = new ManualClock(T0 + 10_000);
@@ -33,14 +34,6 @@ const busArn = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/
 
 type Dims = Record<string, string>;
 const dims = (d: Dims): Dimension[] => Object.entries(d).map(([Name, Value]) => ({ Name, Value }));
-
-async function waitFor(what: string, probe: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('AWS/Events metrics', () => {
   let t: TestServer;

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { parseLimitOverrides } from '../../src/core/limits.js';
 import { eventBridgeClient, startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -61,16 +62,6 @@ class Receiver {
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

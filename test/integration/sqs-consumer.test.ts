@@ -7,6 +7,7 @@ import { Consumer } from 'sqs-consumer';
 import { sleep } from '../helpers/process.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { sqsHelpers } from '../helpers/sqs.js';
+import { waitFor } from '../helpers/wait.js';
 
 let t: TestServer;
 const consumers: Consumer[] = [];
@@ -44,14 +45,6 @@ async function sendNumbered(QueueUrl: string, n: number): Promise<Map<number, st
   }
   assert.equal(ids.size, n);
   return ids;
-}
-
-async function waitFor(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 /** Stops consumers and waits until their polls and handlers have finished (bounded). */
