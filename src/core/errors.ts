@@ -30,6 +30,8 @@ const sqs = inNamespace('com.amazonaws.sqs');
 const coral = inNamespace('com.amazon.coral.service');
 /** CloudWatch errors: AWS JSON 1.0, query-compatible (the legacy code rides in `x-amzn-query-error`). */
 const cloudwatch = inNamespace('com.amazonaws.cloudwatch');
+/** Input that breaks a constraint: AWS's generic coral validation error. */
+const validate = inNamespace('com.amazon.coral.validate');
 /** EventBridge errors: AWS JSON 1.1 without query compatibility renders `__type` as the bare shape. */
 const events = (shape: string, status = 400, fault: 'Sender' | 'Receiver' = 'Sender'): AwsErrorSpec =>
   inNamespace('com.amazonaws.events')(shape, shape, status, fault);
@@ -85,7 +87,9 @@ export const ERROR_SPECS = {
   /** SetAlarmState's StateReasonData that is not JSON. */
   CloudWatchInvalidFormat: cloudwatch('InvalidFormatFault', 'InvalidFormat'),
   /** Input that breaks a rule the model cannot express (GetMetricData's query Ids and expressions, say). */
-  CloudWatchValidation: inNamespace('com.amazon.coral.validate')('ValidationException', 'ValidationError'),
+  CloudWatchValidation: validate('ValidationException', 'ValidationError'),
+  /** Input of a Switchyard extension API (SwitchyardIdempotency) that breaks a constraint. */
+  Validation: validate('ValidationException', 'ValidationError'),
 } as const satisfies Record<string, AwsErrorSpec>;
 
 export type AwsErrorCode = keyof typeof ERROR_SPECS;

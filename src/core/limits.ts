@@ -87,3 +87,20 @@ export function parseLimitOverrides(entries: readonly string[], base: Limits = {
   }
   return limits;
 }
+
+/**
+ * The Switchyard idempotency-key API (`SwitchyardIdempotency.*`): fixed by the wire contract rather than
+ * overridable, because the client (`SwitchyardIdempotencyStore`) batches and clamps to these same values.
+ */
+export const IDEMPOTENCY_LIMITS = Object.freeze({
+  /** Keys per CheckKeys, PutKeys or DeleteKeys request. */
+  maxKeysPerRequest: 100,
+  /** Longest key, in UTF-8 bytes. */
+  maxKeyBytes: 1024,
+  /** Shortest `TtlSeconds` of a PutKeys. */
+  minTtlSeconds: 1,
+  /** Longest `TtlSeconds` of a PutKeys: 7 days. */
+  maxTtlSeconds: 604_800,
+  /** `TtlSeconds` of a PutKeys that gives none: 24 hours. */
+  defaultTtlSeconds: 86_400,
+});

@@ -4,10 +4,11 @@ import type { RequestLog } from '../services/sqs-api.js';
  * The resources a decoded request names, for its log line: read from the input the adapters hand to the
  * action tables, whatever the wire protocol, and only from members that are strings (the input is not
  * validated yet). A few property reads; lists (PutEvents entries, PutMetricData data) give at most
- * `MAX_LISTED` distinct names.
+ * `MAX_LISTED` distinct names. SwitchyardIdempotency requests name no resource: their line says how many `keys`
+ * they carry (the keys themselves can be long and are the application's business).
  */
 
-type Service = 'sqs' | 'events' | 'cloudwatch';
+type Service = 'sqs' | 'events' | 'cloudwatch' | 'idempotency';
 type Resource = Record<string, string>;
 
 const MAX_LISTED = 5;
@@ -60,6 +61,8 @@ export function requestResource(service: Service, action: string, input: unknown
     set(resource, 'archive', text(i.ArchiveName));
     set(resource, 'replay', text(i.ReplayName));
     set(resource, 'arn', text(i.ResourceARN) ?? text(i.EventSourceArn));
+  } else if (service === 'idempotency') {
+    if (Array.isArray(i.Keys)) set(resource, 'keys', String(i.Keys.length));
   } else {
     set(resource, 'namespace', text(i.Namespace));
     set(resource, 'metric', text(i.MetricName) ?? listed(i.MetricData, 'MetricName'));

@@ -8,6 +8,7 @@ import { EventBusService } from '../services/event-bus-service.js';
 import { EventMetrics } from '../services/event-metrics.js';
 import { EventRouter } from '../services/event-router.js';
 import { EventsCloudWatchMetrics } from '../services/events-cloudwatch-metrics.js';
+import { IdempotencyService } from '../services/idempotency-service.js';
 import { MetricsService } from '../services/metrics-service.js';
 import { MoveTaskService } from '../services/move-task-service.js';
 import { PrometheusMetrics } from '../services/prometheus-metrics.js';
@@ -36,11 +37,16 @@ export interface Runtime {
   /** Samples the AWS/SQS gauges every 10 s on its own (tests call `sample()`). */
   readonly sqsCloudWatch: SqsCloudWatchMetrics;
   readonly prometheus: PrometheusMetrics;
+  /** The SwitchyardIdempotency API's keys; sweeps expired ones every minute on its own (tests call `sweepExpired()`). */
+  readonly idempotency: IdempotencyService;
   /** What each protocol's action table calls. */
   readonly sqs: { queues: QueueService; moveTasks: MoveTaskService };
   readonly events: { eventBuses: EventBusService; archives: ArchiveService };
   readonly cloudWatch: { metrics: MetricsService; alarms: AlarmService };
-  /** Starts the background work: retention sweeps, move tasks, deliveries, replays, schedules, alarms, metrics. */
+  /**
+   * Starts the background work: retention sweeps, move tasks, deliveries, replays, schedules, alarms, metrics,
+   * idempotency-key expiry.
+   */
   startWorkers(): void;
   /** Stops the workers that act on their own (requests still being answered go on). */
   stopWorkers(): Promise<void>;
@@ -99,6 +105,11 @@ export async function createRuntime(config: ServerConfig, clock: Clock, logger: 
     eventActivity.add(new EventsCloudWatchMetrics({ metrics: cloudMetrics, clock }));
   }
   const schedules = new ScheduleWorker({ store, clock, router, region: config.region });
+  const idempotency = new IdempotencyService({
+    store,
+    clock,
+    onError: (error) => logger.error({ err: error }, 'idempotency key sweep failed'),
+  });
   try {
     await eventBuses.ensureDefaultBus(config.accountId);
   } catch (error) {
@@ -117,6 +128,7 @@ export async function createRuntime(config: ServerConfig, clock: Clock, logger: 
       await archives.stopWorker();
       await schedules.stop();
       await alarms.stop();
+      await idempotency.stop();
       sqsCloudWatch.stop();
     })();
     return workersStopped;
@@ -132,6 +144,7 @@ export async function createRuntime(config: ServerConfig, clock: Clock, logger: 
     alarms,
     sqsCloudWatch,
     prometheus: metrics,
+    idempotency,
     sqs: { queues, moveTasks },
     events: { eventBuses, archives },
     cloudWatch: { metrics: cloudMetrics, alarms },
@@ -147,6 +160,7 @@ export async function createRuntime(config: ServerConfig, clock: Clock, logger: 
       if (config.metrics) sqsCloudWatch.start();
       schedules.start();
       alarms.start();
+      idempotency.start();
     },
     stopWorkers,
     async close() {

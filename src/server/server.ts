@@ -9,6 +9,7 @@ import { EVENTS_TARGET_PREFIX, eventsJsonError, handleEventsJson } from '../prot
 import { handleSqsQuery, sqsQueryError } from '../protocol/aws-query.js';
 import { CLOUDWATCH_TARGET_PREFIX, handleCloudWatchJson } from '../protocol/cloudwatch-json.js';
 import { cloudWatchQueryError, handleCloudWatchQuery, isCloudWatchQuery } from '../protocol/cloudwatch-query.js';
+import { handleIdempotencyJson, IDEMPOTENCY_TARGET_PREFIX } from '../protocol/idempotency-json.js';
 import type { WireResponse } from '../protocol/wire.js';
 import type { RequestContext, RequestLog } from '../services/sqs-api.js';
 import { VERSION } from '../version.js';
@@ -28,7 +29,8 @@ type ExposedServices =
   | 'deliveries'
   | 'archives'
   | 'alarms'
-  | 'sqsCloudWatch';
+  | 'sqsCloudWatch'
+  | 'idempotency';
 
 export interface RunningServer extends Pick<Runtime, ExposedServices> {
   readonly url: string;
@@ -87,7 +89,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const target = headerValue(req, 'x-amz-target');
     let action = target ?? `${req.method} ${url.pathname}`;
     /** The AWS service a request was for, for the request metrics (none for /health, /metrics…). */
-    let service: 'sqs' | 'events' | 'cloudwatch' | undefined;
+    let service: 'sqs' | 'events' | 'cloudwatch' | 'idempotency' | undefined;
     let response: WireResponse;
 
     if (req.method === 'GET' && url.pathname === '/health') {
@@ -131,6 +133,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         req,
         res,
         (ctx, body) => handleCloudWatchJson(cloudWatchServices, ctx, target, body),
+        queryCompatibleJsonError,
+      );
+    } else if (req.method === 'POST' && target?.startsWith(IDEMPOTENCY_TARGET_PREFIX)) {
+      // A Switchyard extension: the keys of switchyard/client's SwitchyardIdempotencyStore.
+      action = target.slice(IDEMPOTENCY_TARGET_PREFIX.length);
+      service = 'idempotency';
+      response = await answerJson(
+        req,
+        res,
+        (ctx, body) => handleIdempotencyJson(runtime.idempotency, ctx, target, body),
         queryCompatibleJsonError,
       );
     } else if (req.method === 'POST' && target) {
@@ -240,10 +252,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   function contextFor(req: http.IncomingMessage, res: http.ServerResponse): RequestContext {
     const controller = new AbortController();
-    // A client that hangs up ends its long poll; the messages it would have got stay in the queue.
-    res.on('close', () => {
+    // A client that hangs up ends its long poll; the messages it would have got stay in the queue. The socket's end
+    // (the client's FIN) is seen before the response's close, so a poll woken at that moment does not take them.
+    const gone = () => {
       if (!res.writableFinished) controller.abort();
-    });
+    };
+    res.on('close', gone);
+    req.socket.once('end', gone);
+    res.once('close', () => req.socket.off('end', gone));
     const credential = /Credential=([^/,\s]+)\//.exec(headerValue(req, 'authorization') ?? '')?.[1];
     return {
       accountId: config.accountId,
@@ -306,6 +322,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     archives: runtime.archives,
     alarms: runtime.alarms,
     sqsCloudWatch: runtime.sqsCloudWatch,
+    idempotency: runtime.idempotency,
     close,
   };
 }

@@ -600,6 +600,13 @@ export class QueueService {
       }
       const next = await this.store.nextVisibleAt(queue.id, now);
       await this.wakeups.wait(queue.id, Math.min(deadline, next ?? deadline) - now, ctx.signal, seen);
+      // A wake-up (a send, a visibility change) may be handled before the hang-up of this poll's client that came in
+      // with it: one turn of the event loop lets that I/O be seen, so that a client gone does not take messages.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (ctx.signal?.aborted) {
+        this.activity?.received(queue, 0);
+        return {};
+      }
       // The queue may have been deleted or changed while we waited.
       const fresh = await this.store.getQueueById(queue.id);
       if (!fresh) {

@@ -286,6 +286,21 @@ export interface Store {
   /** Deletes history items older than `beforeMs`, at most `limit`; returns how many. */
   expireAlarmHistory(beforeMs: number, limit: number): Promise<number>;
 
+  /**
+   * Idempotency keys (the SwitchyardIdempotency API): opaque strings per account, each held until its `expiresAt`
+   * (epoch ms). A key is held while `now < expiresAt`: at `expiresAt` exactly it is gone, whether or not
+   * `expireIdempotencyKeys` has removed it yet. Validation (count, length, time to live) is the caller's business.
+   *
+   * The keys of `keys` that are held at `now`, in the order given, each once.
+   */
+  checkIdempotencyKeys(accountId: string, keys: readonly string[], now: number): Promise<string[]>;
+  /** Holds each key until `expiresAt`, replacing the expiry of a key already held (last put wins). All or none. */
+  putIdempotencyKeys(accountId: string, keys: readonly string[], expiresAt: number): Promise<void>;
+  /** Forgets these keys; returns how many were stored (expired ones not yet removed included). */
+  deleteIdempotencyKeys(accountId: string, keys: readonly string[]): Promise<number>;
+  /** Removes keys of every account that expired by `now` (`expiresAt <= now`), at most `limit`; returns how many. */
+  expireIdempotencyKeys(now: number, limit: number): Promise<number>;
+
   counts(queueId: number, now: number): Promise<QueueCounts>;
   /** The earliest time after `now` at which a message of the queue becomes visible, if any. */
   nextVisibleAt(queueId: number, now: number): Promise<number | undefined>;

@@ -119,6 +119,7 @@ describe('SqliteStore: migrations', () => {
           'event_rules',
           'event_targets',
           'fifo_dedup',
+          'idempotency_keys',
           'messages',
           'metric_buckets',
           'metric_series',

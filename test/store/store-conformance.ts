@@ -2523,6 +2523,75 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
           assert.deepEqual(await summaries(store, { order: 'asc', limit: 10 }), ['new']);
         }));
     });
+
+    describe('idempotency keys', () => {
+      test('checkIdempotencyKeys reports the keys held, in the order given, each once, per account', () =>
+        withStore(async (store) => {
+          assert.deepEqual(await store.checkIdempotencyKeys(ACCOUNT, ['a', 'b'], T0), [], 'nothing held yet');
+          await store.putIdempotencyKeys(ACCOUNT, ['a', 'b', 'c'], T0 + 1000);
+          await store.putIdempotencyKeys(OTHER_ACCOUNT, ['x'], T0 + 1000);
+          assert.deepEqual(await store.checkIdempotencyKeys(ACCOUNT, ['c', 'missing', 'a', 'c', 'x'], T0), ['c', 'a']);
+          assert.deepEqual(await store.checkIdempotencyKeys(OTHER_ACCOUNT, ['a', 'x'], T0), ['x']);
+          assert.deepEqual(await store.checkIdempotencyKeys(ACCOUNT, [], T0), []);
+        }));
+
+      test('keys are opaque, exact text: case, LIKE wildcards, unicode and 1024-byte keys', () =>
+        withStore(async (store) => {
+          const long = `${'k'.repeat(1020)}é€`;
+          const keys = ['Order-1', 'a%', 'a_', 'queue#événement 🚚', long];
+          await store.putIdempotencyKeys(ACCOUNT, keys, T0 + 1000);
+          assert.deepEqual(await store.checkIdempotencyKeys(ACCOUNT, keys, T0), keys);
+          assert.deepEqual(
+            await store.checkIdempotencyKeys(
+              ACCOUNT,
+              ['order-1', 'ab', 'a', 'queue#evenement 🚚', long.slice(0, -1)],
+              T0,
+            ),
+            [],
+          );
+        }));
+
+      test('a key is held while now < expiresAt; putting it again replaces its expiry, expired or not', () =>
+        withStore(async (store) => {
+          await store.putIdempotencyKeys(ACCOUNT, ['k'], T0 + 1000);
+          assert.deepEqual(await store.checkIdempotencyKeys(ACCOUNT, ['k'], T0 + 999), ['k']);
+          assert.deepEqual(await store.checkIdempotencyKeys(ACCOUNT, ['k'], T0 + 1000), [], 'gone at expiresAt');
+          await store.putIdempotencyKeys(ACCOUNT, ['k'], T0 + 5000);
+          assert.deepEqual(await store.checkIdempotencyKeys(ACCOUNT, ['k'], T0 + 4999), ['k'], 'held again, longer');
+          await store.putIdempotencyKeys(ACCOUNT, ['k'], T0 + 2000);
+          assert.deepEqual(await store.checkIdempotencyKeys(ACCOUNT, ['k'], T0 + 2000), [], 'the last put wins');
+        }));
+
+      test('deleteIdempotencyKeys forgets the keys of one account and counts those it found', () =>
+        withStore(async (store) => {
+          await store.putIdempotencyKeys(ACCOUNT, ['a', 'b', 'old'], T0 + 1000);
+          await store.putIdempotencyKeys(OTHER_ACCOUNT, ['a'], T0 + 1000);
+          assert.equal(await store.deleteIdempotencyKeys(ACCOUNT, ['a', 'a', 'missing', 'old']), 2);
+          assert.deepEqual(await store.checkIdempotencyKeys(ACCOUNT, ['a', 'b', 'old'], T0), ['b']);
+          assert.deepEqual(
+            await store.checkIdempotencyKeys(OTHER_ACCOUNT, ['a'], T0),
+            ['a'],
+            'the other account keeps it',
+          );
+          assert.equal(await store.deleteIdempotencyKeys(ACCOUNT, ['a']), 0);
+          assert.equal(await store.deleteIdempotencyKeys(ACCOUNT, []), 0);
+        }));
+
+      test('expireIdempotencyKeys removes keys of every account expired by now, at most limit at a time', () =>
+        withStore(async (store) => {
+          await store.putIdempotencyKeys(ACCOUNT, ['e1', 'e2'], T0 + 10);
+          await store.putIdempotencyKeys(OTHER_ACCOUNT, ['e3'], T0 + 20);
+          await store.putIdempotencyKeys(ACCOUNT, ['live'], T0 + 21);
+          assert.equal(await store.expireIdempotencyKeys(T0 + 9, 10), 0, 'nothing expired yet');
+          assert.equal(await store.expireIdempotencyKeys(T0 + 20, 2), 2);
+          assert.equal(await store.expireIdempotencyKeys(T0 + 20, 10), 1);
+          assert.equal(await store.expireIdempotencyKeys(T0 + 20, 10), 0);
+          // Removed, not merely expired: deleting them finds nothing.
+          assert.equal(await store.deleteIdempotencyKeys(ACCOUNT, ['e1', 'e2']), 0);
+          assert.equal(await store.deleteIdempotencyKeys(OTHER_ACCOUNT, ['e3']), 0);
+          assert.deepEqual(await store.checkIdempotencyKeys(ACCOUNT, ['live'], T0 + 20), ['live']);
+        }));
+    });
   });
 }
 

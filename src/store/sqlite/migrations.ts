@@ -283,6 +283,21 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX alarm_history_by_age ON alarm_history (timestamp);
     `,
   },
+  {
+    version: 10,
+    name: 'idempotency keys',
+    sql: `
+      -- The SwitchyardIdempotency API's keys. A key is held while expires_at is in the future; expired rows are
+      -- ignored by reads and removed in batches by the expiry sweep.
+      CREATE TABLE idempotency_keys (
+        account_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at);
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction. Returns the schema version. */

@@ -55,6 +55,7 @@ import type {
 import { AlarmTables } from './alarm-tables.js';
 import { EventRoutingTables } from './event-routing.js';
 import { GroupCommitter } from './group-commit.js';
+import { IdempotencyTables } from './idempotency-tables.js';
 import { MetricTables } from './metric-tables.js';
 import { migrate } from './migrations.js';
 
@@ -255,6 +256,7 @@ export class SqliteStore implements Store {
   private readonly routing: EventRoutingTables;
   private readonly metrics: MetricTables;
   private readonly alarms: AlarmTables;
+  private readonly idempotency: IdempotencyTables;
 
   constructor(options: SqliteStoreOptions) {
     let file = ':memory:';
@@ -277,6 +279,7 @@ export class SqliteStore implements Store {
     this.routing = new EventRoutingTables(this.db);
     this.metrics = new MetricTables(this.db);
     this.alarms = new AlarmTables(this.db);
+    this.idempotency = new IdempotencyTables(this.db);
     const db = this.db;
     this.sql = {
       busByName: db.prepare<[string, string], EventBusRow>(
@@ -739,6 +742,22 @@ export class SqliteStore implements Store {
 
   async expireAlarmHistory(beforeMs: number, limit: number): Promise<number> {
     return this.writer.run(() => this.alarms.expireHistory(beforeMs, limit));
+  }
+
+  async checkIdempotencyKeys(accountId: string, keys: readonly string[], now: number): Promise<string[]> {
+    return this.idempotency.check(accountId, keys, now);
+  }
+
+  async putIdempotencyKeys(accountId: string, keys: readonly string[], expiresAt: number): Promise<void> {
+    await this.writer.run(() => this.idempotency.put(accountId, keys, expiresAt));
+  }
+
+  async deleteIdempotencyKeys(accountId: string, keys: readonly string[]): Promise<number> {
+    return this.writer.run(() => this.idempotency.delete(accountId, keys));
+  }
+
+  async expireIdempotencyKeys(now: number, limit: number): Promise<number> {
+    return this.writer.run(() => this.idempotency.expire(now, limit));
   }
 
   async scheduledRules(): Promise<{ rule: RuleRecord; schedule?: RuleSchedule }[]> {
