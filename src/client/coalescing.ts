@@ -234,6 +234,17 @@ export class Coalescer<T> {
     return this.#skip(stale);
   }
 
+  /**
+   * Takes back every item held and not handed over (on shutdown, to release them): the groups are gone, as if the
+   * items had never been added. Keys in flight and versions applied are kept.
+   */
+  clear(): T[] {
+    const items = [...this.#groups.values()].flatMap((group) => group.entries.map((e) => e.value));
+    this.#groups.clear();
+    this.#pending = 0;
+    return items;
+  }
+
   /** Records that the handler of `key`'s group failed: the key is no longer in flight; nothing is remembered. */
   failed(key: string): void {
     this.#inFlight.delete(key);

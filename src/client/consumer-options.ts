@@ -2,7 +2,10 @@
 // handler inputs with `event`/`events` (`decoderFor`). consumer.ts re-exports the public types.
 
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { entityKey } from './catalogue.js';
+import { entityCoalescingKey } from './coalescing.js';
 import { type Jitter, MAX_RECEIVE_BATCH, MAX_VISIBILITY_TIMEOUT_SECONDS, type RetryPolicy } from './consumer-policy.js';
+import { type AutoscalingOptions, type ScalingPolicy, scalingPolicy } from './consumer-scaling.js';
 import { EventTypeMismatchError, SwitchyardClientError } from './errors.js';
 import { type EventInput, parseEnvelope, type ReceivedEvent } from './events.js';
 import type { IdempotencyStore } from './idempotency.js';
@@ -50,8 +53,11 @@ export interface ConsumeBaseOptions {
   /** The SQS client to use (its endpoint picks AWS or Switchyard). */
   client: SQSClient;
   queueUrl: string;
-  /** How many messages are held, and handled, at once. @defaultValue 10 */
-  concurrency?: number;
+  /**
+   * How many messages are held, and handled, at once: a number, or `{ min, max, … }` to scale between them with the
+   * backlog and the handler latency (see {@link AutoscalingOptions}). @defaultValue 10
+   */
+  concurrency?: number | AutoscalingOptions;
   /** The most messages one receive asks for (1–10); also the most a batch handler gets. @defaultValue 10 */
   batchSize?: number;
   /** Long-poll wait of each receive, in seconds (0–20). @defaultValue 20 */
@@ -81,10 +87,37 @@ export interface IdempotencyOptions {
   key?: (message: Message, input: unknown) => string | undefined;
 }
 
-/** Exactly one of a per-message handler or a batch handler. */
+/** An entity's key and version, as coalescing needs them. */
+export interface EntityVersion {
+  key: string;
+  version: number;
+}
+
+/**
+ * Coalescing, for handlers that sync an entity's state somewhere: the messages about one entity that arrive within
+ * `windowMs` of the first are handed to the handler as one call, with the newest version; the others are deleted
+ * with it when it succeeds. A message whose version is not above one already applied is deleted unhandled.
+ */
+export interface CoalesceOptions<In> {
+  /** How long the messages of an entity are collected, from the first, in milliseconds (at most 12 hours). */
+  windowMs: number;
+  /**
+   * The entity a message is about and the version it carries; undefined: handled on its own. The default, for
+   * `event`/`events` consumers, is the catalogue's `entityKey` (kind and key, with the event's `version`).
+   */
+  key?: (input: In, message: Message) => EntityVersion | undefined;
+  /** How long the version applied to an entity is remembered, in milliseconds. @defaultValue 24 hours */
+  memoryMs?: number;
+  /** The most entities whose applied version is remembered. @defaultValue 100000 */
+  maxKeys?: number;
+  /** The most messages held in windows at once; receiving waits while there are this many. @defaultValue 1000 */
+  maxHeld?: number;
+}
+
+/** Exactly one of a per-message handler (which may coalesce) or a batch handler. */
 export type Handlers<In> =
-  | { handler: MessageHandler<In>; batchHandler?: undefined }
-  | { batchHandler: BatchHandler<In>; handler?: undefined };
+  | { handler: MessageHandler<In>; batchHandler?: undefined; coalesce?: CoalesceOptions<In> }
+  | { batchHandler: BatchHandler<In>; handler?: undefined; coalesce?: undefined };
 
 /** What the consumer needs of an event definition (every `defineEvent(...)` result is one). */
 export interface ConsumableEvent {
@@ -109,7 +142,11 @@ export type PermanentFailureReason =
 export interface Resolved {
   client: SQSClient;
   queueUrl: string;
+  /** The concurrency at start. */
   concurrency: number;
+  /** The most the concurrency can be (what the receive loops are sized for). */
+  maxConcurrency: number;
+  scaling: ScalingPolicy | undefined;
   batchSize: number;
   waitTimeSeconds: number;
   visibilityTimeout: number | undefined;
@@ -121,7 +158,49 @@ export interface Resolved {
   batchHandler: BatchHandler<unknown> | undefined;
   decode: ((message: Message) => unknown) | undefined;
   idempotency: IdempotencyOptions | undefined;
+  coalesce: ResolvedCoalesce | undefined;
 }
+
+export interface ResolvedCoalesce {
+  windowMs: number;
+  memoryMs: number | undefined;
+  maxKeys: number | undefined;
+  maxHeld: number;
+  key: (input: unknown, message: Message) => EntityVersion | undefined;
+}
+
+/** The catalogue's entity of a decoded event, as a coalescing key. */
+function catalogueEntity(input: unknown): EntityVersion | undefined {
+  const event = input as { source?: unknown; detail?: unknown } | null;
+  if (typeof event?.source !== 'string') return undefined;
+  const entity = entityKey({ source: event.source, detail: event.detail });
+  return entity && { key: entityCoalescingKey(entity), version: entity.version };
+}
+
+function resolveCoalesce(
+  options: CoalesceOptions<unknown> | undefined,
+  decodes: boolean,
+  batch: boolean,
+  queueUrl: string,
+): ResolvedCoalesce | undefined {
+  if (!options) return undefined;
+  if (batch) throw new TypeError('coalesce works with a per-message `handler`, not a `batchHandler`');
+  // A FIFO queue's name ends in .fifo; holding some of a group's messages in a window would break the group's order.
+  if (queueUrl.endsWith('.fifo')) throw new TypeError('coalesce is for standard queues, not FIFO queues');
+  if (!options.key && !decodes) {
+    throw new TypeError('coalesce needs a `key` function, unless the consumer decodes events (`event`/`events`)');
+  }
+  return {
+    windowMs: numberIn('coalesce.windowMs', options.windowMs, 0, MAX_VISIBILITY_TIMEOUT_SECONDS * 1000),
+    memoryMs: options.memoryMs,
+    maxKeys: options.maxKeys,
+    maxHeld: integerIn('coalesce.maxHeld', options.maxHeld ?? 1000, 1, 1_000_000),
+    key: options.key ?? catalogueEntity,
+  };
+}
+
+/** The most handlers one consumer runs at once. */
+const MAX_CONCURRENCY = 100_000;
 
 function integerIn(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -230,10 +309,16 @@ export function resolveOptions(
   ) {
     throw new RangeError('heartbeatIntervalSeconds must be shorter than visibilityTimeout');
   }
+  const concurrency = options.concurrency ?? 10;
+  const scaling = typeof concurrency === 'number' ? undefined : scalingPolicy(concurrency, MAX_CONCURRENCY);
+  const fixed = typeof concurrency === 'number' ? integerIn('concurrency', concurrency, 1, MAX_CONCURRENCY) : 0;
+  const decode = decoderFor(options);
   return {
     client: options.client,
     queueUrl: options.queueUrl,
-    concurrency: integerIn('concurrency', options.concurrency ?? 10, 1, 100_000),
+    concurrency: scaling ? scaling.min : fixed,
+    maxConcurrency: scaling ? scaling.max : fixed,
+    scaling,
     batchSize: integerIn('batchSize', options.batchSize ?? 10, 1, MAX_RECEIVE_BATCH),
     waitTimeSeconds: integerIn('waitTimeSeconds', options.waitTimeSeconds ?? 20, 0, 20),
     visibilityTimeout,
@@ -244,6 +329,12 @@ export function resolveOptions(
     handleSignals: options.handleSignals ?? false,
     handler: handler as MessageHandler<unknown> | undefined,
     batchHandler: batchHandler as BatchHandler<unknown> | undefined,
-    decode: decoderFor(options),
+    decode,
+    coalesce: resolveCoalesce(
+      options.coalesce as CoalesceOptions<unknown> | undefined,
+      decode !== undefined,
+      batchHandler !== undefined,
+      options.queueUrl,
+    ),
   };
 }

@@ -74,13 +74,13 @@ export function withinVisibilityBudget(seconds: number, elapsedSeconds: number):
 }
 
 /**
- * The default time between two heartbeats of a message: a third of its visibility timeout, so that two heartbeats
- * can fail or be late before the message reappears; at least half a second. Undefined (no heartbeats) when the
- * visibility timeout is under a second: such a message is visible again before any heartbeat could matter.
+ * The default time between the starts of two heartbeats of a message: a third of its visibility timeout, so that
+ * two heartbeats can fail or be late before the message reappears. Undefined (no heartbeats) when the visibility
+ * timeout is under a second: such a message is visible again before any heartbeat could matter.
  */
 export function defaultHeartbeatIntervalMs(visibilityTimeoutSeconds: number): number | undefined {
   if (!(visibilityTimeoutSeconds >= 1)) return undefined;
-  return Math.max(500, Math.floor((visibilityTimeoutSeconds * 1000) / 3));
+  return Math.floor((visibilityTimeoutSeconds * 1000) / 3);
 }
 
 /**
@@ -110,6 +110,21 @@ export function receiveErrorDelayMs(consecutiveErrors: number, random: () => num
  */
 export function emptyReceivePauseMs(elapsedMs: number): number {
   return Math.max(0, 1000 - elapsedMs);
+}
+
+/**
+ * The long-poll wait of the next receive, in seconds. While messages wait in coalescing windows it ends no later
+ * than the earliest window closes (`nextDueAt`; now when that is unknown: a window behind a group in flight), so that
+ * a poll holding handler slots on a quiet queue does not keep a closed window's group from running for up to 20 s.
+ */
+export function receiveWaitSeconds(
+  waitTimeSeconds: number,
+  coalescing: { pending: number; nextDueAt: number | undefined } | undefined,
+  now: number,
+): number {
+  if (!coalescing || coalescing.pending === 0) return waitTimeSeconds;
+  const untilDue = Math.ceil(((coalescing.nextDueAt ?? now) - now) / 1000);
+  return Math.min(waitTimeSeconds, Math.max(0, untilDue));
 }
 
 /**

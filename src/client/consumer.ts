@@ -8,7 +8,8 @@
 // assumes it is alone.
 //
 // - Receiving: `ceil(concurrency / batchSize)` long-poll loops (at most 10) that each ask for no more messages than
-//   there are free handler slots, so at most `concurrency` messages are held, and handled, at once. A failed receive
+//   there are free handler slots, so at most `concurrency` messages wait to run or run at once (a message whose
+//   handler has finished gives its slot back while its delete or visibility change goes out). A failed receive
 //   is reported through `error` and retried after a pause that grows to 30 s; the consumer never throws from its loops.
 // - Heartbeats: while a message is being handled its visibility timeout is set again, from now, every
 //   `heartbeatIntervalSeconds` (a third of the visibility timeout by default), so a slow handler does not hand the
@@ -38,10 +39,18 @@
 //   fails (no permission, say) it is reported through `error` and the consumer goes on with SQS's default visibility
 //   timeout of 30 s (or `visibilityTimeout`) and no known dead-letter queue.
 //
-// Extension points (later): the per-message pipeline is decode → run → settle, in `#processOne`/`#runBatch`; a
-// middleware step (idempotency, coalescing) slots in before `run`. `#limit` is the concurrency in force, read on each
-// receive: autoscaling changes it. The counters and the latency window in `stats()` are what a metrics publisher reads.
+// - Autoscaling (`concurrency: { min, max }`): every `intervalMs` the backlog is read and the concurrency set as
+//   consumer-scaling.ts decides. Receive loops are sized for `max`; those without free slots wait.
+// - Coalescing (`coalesce`): a decoded message about an entity goes into the Coalescer's window for that entity
+//   instead of to the handler. It gives its slot back (concurrency bounds handler calls, `maxHeld` bounds the
+//   messages waiting) and its heartbeat keeps it hidden. When a window closes the group takes a slot, the handler
+//   runs once with the latest, and the group is settled together: all deleted on success (with the held messages the
+//   success made stale), all hidden for the latest's backoff on failure. Per-message handlers on standard queues only:
+//   holding some of a FIFO group's messages would reorder the group.
+//
+// The per-message pipeline is decode → (idempotency check) → (coalescing window) → run → settle.
 import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { type CoalescedGroup, Coalescer } from './coalescing.js';
 import {
   type DeleteBatcher,
   deleteBatcher,
@@ -53,8 +62,10 @@ import {
   type BatchHandler,
   type BatchItem,
   type BatchResult,
+  type CoalesceOptions,
   type ConsumableEvent,
   type ConsumeBaseOptions,
+  type EntityVersion,
   type EventOf,
   type Handlers,
   type IdempotencyOptions,
@@ -76,19 +87,24 @@ import {
   orderedChains,
   receiveBatchSize,
   receiveErrorDelayMs,
+  receiveWaitSeconds,
   retryDelaySeconds,
   withinVisibilityBudget,
 } from './consumer-policy.js';
+import { type AutoscalingOptions, BusyMeter, nextConcurrency, type ScalingPolicy } from './consumer-scaling.js';
 import { LatencyWindow } from './consumer-stats.js';
 import { SwitchyardClientError } from './errors.js';
 
 export type { Jitter } from './consumer-policy.js';
 export type {
+  AutoscalingOptions,
   BatchHandler,
   BatchItem,
   BatchResult,
+  CoalesceOptions,
   ConsumableEvent,
   ConsumeBaseOptions,
+  EntityVersion,
   EventOf,
   Handlers,
   IdempotencyOptions,
@@ -145,6 +161,17 @@ export interface ConsumerEvents {
   heartbeat: [info: MessageInfo & { visibilityTimeout: number; elapsedMs: number }];
   /** A message already handled (its key in the idempotency store) was deleted without calling the handler. */
   duplicate: [info: MessageInfo & { key: string }];
+  /**
+   * With `coalesce`: a handler call for the entity `key` succeeded with the message `messageId` (version `version`),
+   * and the older messages `superseded` were deleted with it, unhandled.
+   */
+  coalesced: [info: { key: string; version: number; messageId: string; superseded: string[] }];
+  /** With `coalesce`: a message was deleted unhandled, a version at least as new (`applied`) having been applied. */
+  skipped: [info: MessageInfo & { key: string; version: number; applied: number }];
+  /** Autoscaling changed the concurrency, from the `backlog` and handler latency it read. */
+  concurrency: [
+    info: { from: number; to: number; backlog: number | undefined; busy: number; latencyMs: number | undefined },
+  ];
   /** Something failed outside the handlers: a receive, delete, visibility change, or a listener that threw. */
   error: [error: Error, info: { operation: ConsumerOperation; messageId?: string }];
   /** `stop()` finished; `abandoned` handlers were still running at the deadline. */
@@ -160,6 +187,8 @@ export type ConsumerOperation =
   | 'release'
   | 'listener'
   | 'idempotency'
+  | 'autoscale'
+  | 'coalesce'
   | 'internal';
 
 export interface ConsumerStats {
@@ -175,12 +204,18 @@ export interface ConsumerStats {
   duplicates: number;
   /** Messages made visible again without being handled (at shutdown, or after a failure earlier in their FIFO group). */
   released: number;
+  /** With `coalesce`: messages settled with their entity's newer version, whose handler call was saved. */
+  coalesced: number;
+  /** With `coalesce`: messages deleted unhandled because a version at least as new had been applied. */
+  skipped: number;
   /** Messages held: received and not yet deleted, retried or released. */
   inFlight: number;
   /** Handlers running (for a batch handler: the messages of the batches running). */
   running: number;
-  /** The concurrency in force. */
+  /** The concurrency in force (it moves between `min` and `max` with autoscaling). */
   concurrency: number;
+  /** With `coalesce`: messages waiting for their entity's window to close. */
+  coalescing: number;
   /** Handler durations over the latest 1024 handler runs, in milliseconds (undefined before the first). */
   latencyMs: { p50: number | undefined; p99: number | undefined; samples: number };
 }
@@ -229,7 +264,20 @@ interface Held extends MessageInfo {
   settled: boolean;
   /** The message's key in the idempotency store, once decoded (when the consumer has one). */
   idempotencyKey?: string | undefined;
-  heartbeat: { timer: NodeJS.Timeout | undefined; beat: Promise<void> | undefined; stopped: boolean };
+  /** Whether the message takes a concurrency slot (not while it waits in a coalescing window). */
+  slot: boolean;
+  /** The handler's input, kept while the message waits in a coalescing window. */
+  input?: unknown;
+  /** The entity and version it was coalesced by. */
+  entity?: EntityVersion;
+  heartbeat: {
+    timer: NodeJS.Timeout | undefined;
+    beat: Promise<void> | undefined;
+    started: boolean;
+    stopped: boolean;
+    /** Stopped because SQS no longer took the receipt handle. */
+    lost: boolean;
+  };
 }
 
 const RECEIVE_ATTRIBUTES = [
@@ -299,17 +347,45 @@ class SqsConsumer implements Consumer {
   readonly #work = new Set<Promise<void>>();
   /** The not-yet-started rest of each chain under way. */
   readonly #chains = new Set<Held[]>();
-  readonly #held = new Set<Held>();
+  /** By MessageId. */
+  readonly #held = new Map<string, Held>();
   readonly #givenUp = new Set<string>();
 
-  readonly #counters = { handled: 0, failed: 0, retried: 0, deadLettered: 0, released: 0, duplicates: 0, running: 0 };
+  readonly #counters = {
+    handled: 0,
+    failed: 0,
+    retried: 0,
+    deadLettered: 0,
+    released: 0,
+    duplicates: 0,
+    coalesced: 0,
+    skipped: 0,
+    running: 0,
+  };
   readonly #latency = new LatencyWindow(1024);
+  readonly #busy = new BusyMeter(performance.now());
+  /** Coalesced groups waiting for a slot: receives leave them room. */
+  #groupsWaiting = 0;
+
+  readonly #coalescer: Coalescer<Held> | undefined;
+  readonly #maxHeld: number = 0;
+  #dueTimer: NodeJS.Timeout | undefined;
+  #dueAt = Number.POSITIVE_INFINITY;
 
   constructor(
     options: ConsumeBaseOptions & { event?: ConsumableEvent; events?: readonly ConsumableEvent[] } & Handlers<never>,
   ) {
     this.#o = resolveOptions(options);
     this.#limit = this.#o.concurrency;
+    const c = this.#o.coalesce;
+    if (c) {
+      this.#maxHeld = c.maxHeld;
+      this.#coalescer = new Coalescer<Held>({
+        windowMs: c.windowMs,
+        ...(c.memoryMs === undefined ? {} : { memoryMs: c.memoryMs }),
+        ...(c.maxKeys === undefined ? {} : { maxKeys: c.maxKeys }),
+      });
+    }
     this.#deletes = deleteBatcher(this.#o.client, this.#o.queueUrl);
     this.#visibility = visibilityBatcher(this.#o.client, this.#o.queueUrl);
   }
@@ -342,9 +418,12 @@ class SqsConsumer implements Consumer {
       deadLettered: c.deadLettered,
       released: c.released,
       duplicates: c.duplicates,
+      coalesced: c.coalesced,
+      skipped: c.skipped,
       inFlight: this.#held.size,
       running: c.running,
       concurrency: this.#limit,
+      coalescing: this.#coalescer?.pending ?? 0,
       latencyMs: { p50: this.#latency.quantile(0.5), p99: this.#latency.quantile(0.99), samples: this.#latency.size },
     };
   }
@@ -364,8 +443,10 @@ class SqsConsumer implements Consumer {
     this.#started = (async () => {
       await this.#readQueue();
       if (this.#state !== 'running') return;
-      const loops = Math.min(10, Math.ceil(this.#limit / this.#o.batchSize));
+      const loops = Math.min(10, Math.ceil(this.#o.maxConcurrency / this.#o.batchSize));
       this.#pollers = Array.from({ length: loops }, () => this.#poll().catch((e) => this.#error(e, 'internal')));
+      const scaling = this.#o.scaling;
+      if (scaling) this.#pollers.push(this.#autoscale(scaling).catch((e) => this.#error(e, 'internal')));
     })();
     return this.#started;
   }
@@ -431,10 +512,15 @@ class SqsConsumer implements Consumer {
           : undefined;
   }
 
-  /** Waits for free slots and takes as many as the next receive may fill; 0 once stopping. */
+  /**
+   * Waits for free slots and takes as many as the next receive may fill; 0 once stopping. Coalesced groups waiting
+   * for a slot come first, and messages in coalescing windows count against `coalesce.maxHeld`.
+   */
   async #takeSlots(): Promise<number> {
     while (this.#state === 'running') {
-      const n = receiveBatchSize(this.#limit - this.#used, this.#o.batchSize);
+      let free = this.#limit - this.#used - this.#groupsWaiting;
+      if (this.#coalescer) free = Math.min(free, this.#maxHeld - this.#coalescer.pending - this.#used);
+      const n = receiveBatchSize(free, this.#o.batchSize);
       if (n > 0) {
         this.#used += n;
         return n;
@@ -444,12 +530,38 @@ class SqsConsumer implements Consumer {
     return 0;
   }
 
+  /** Waits for one slot, for a coalesced group; false once stopping. */
+  async #takeSlot(): Promise<boolean> {
+    this.#groupsWaiting += 1;
+    try {
+      while (this.#state === 'running') {
+        if (this.#used < this.#limit) {
+          this.#used += 1;
+          return true;
+        }
+        await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+      }
+      return false;
+    } finally {
+      this.#groupsWaiting -= 1;
+    }
+  }
+
   #freeSlots(n: number): void {
     if (n <= 0) return;
     this.#used -= n;
+    this.#wakeSlotWaiters();
+  }
+
+  #wakeSlotWaiters(): void {
     const waiters = this.#slotWaiters;
     this.#slotWaiters = [];
     for (const wake of waiters) wake();
+  }
+
+  #setRunning(delta: number): void {
+    this.#counters.running += delta;
+    this.#busy.set(this.#counters.running, performance.now(), this.#counters.running >= this.#limit);
   }
 
   /** Sleeps `ms`, or less if stop() comes first. */
@@ -472,6 +584,11 @@ class SqsConsumer implements Consumer {
     while (this.#state === 'running') {
       const n = await this.#takeSlots();
       if (n === 0) break;
+      if (this.#state !== 'running') {
+        // stop() came in between: a receive started now would escape its abort.
+        this.#freeSlots(n);
+        break;
+      }
       const controller = new AbortController();
       this.#receives.add(controller);
       const receivedAt = Date.now();
@@ -481,7 +598,11 @@ class SqsConsumer implements Consumer {
           new ReceiveMessageCommand({
             QueueUrl: o.queueUrl,
             MaxNumberOfMessages: n,
-            WaitTimeSeconds: o.waitTimeSeconds,
+            WaitTimeSeconds: receiveWaitSeconds(
+              o.waitTimeSeconds,
+              this.#coalescer && { pending: this.#coalescer.pending, nextDueAt: this.#coalescer.nextDueAt() },
+              Date.now(),
+            ),
             VisibilityTimeout: o.visibilityTimeout,
             MessageSystemAttributeNames: [...RECEIVE_ATTRIBUTES],
             MessageAttributeNames: ['All'],
@@ -507,27 +628,94 @@ class SqsConsumer implements Consumer {
     }
   }
 
+  /** Reads the backlog every `intervalMs` and sets the concurrency the scaling policy asks for. */
+  async #autoscale(policy: ScalingPolicy): Promise<void> {
+    let lowerReadings = 0;
+    while (this.#state === 'running') {
+      await this.#pause(policy.intervalMs);
+      if (this.#state !== 'running') break;
+      let backlog: number | undefined;
+      try {
+        const out = await this.#o.client.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: this.#o.queueUrl,
+            AttributeNames: ['ApproximateNumberOfMessages'],
+          }),
+          { abortSignal: this.#stopRequested.signal },
+        );
+        const n = Number(out.Attributes?.ApproximateNumberOfMessages);
+        if (Number.isInteger(n) && n >= 0) backlog = n;
+      } catch (error) {
+        if (this.#state !== 'running') break;
+        // Without a backlog the concurrency stays as it is.
+        this.#error(error, 'autoscale');
+      }
+      const from = this.#limit;
+      const { busy, saturated } = this.#busy.read(performance.now(), this.#used >= from);
+      const latencyMs = this.#latency.quantile(0.5);
+      const decision = nextConcurrency(policy, { current: from, backlog, busy, saturated, latencyMs, lowerReadings });
+      lowerReadings = decision.lowerReadings;
+      if (decision.concurrency === from) continue;
+      this.#limit = decision.concurrency;
+      this.#wakeSlotWaiters();
+      this.#emit('concurrency', { from, to: decision.concurrency, backlog, busy, latencyMs });
+    }
+  }
+
+  /** The received messages to dispatch: none for a message this consumer holds already. */
   #hold(message: Message, receivedAt: number): Held[] {
     if (message.ReceiptHandle === undefined || message.MessageId === undefined) return [];
     const count = Number(message.Attributes?.ApproximateReceiveCount);
+    const receiveCount = Number.isInteger(count) && count >= 1 ? count : 1;
+    const already = this.#held.get(message.MessageId);
+    if (already) {
+      this.#receivedAgain(already, message.ReceiptHandle, receiveCount, receivedAt);
+      return [];
+    }
     const h: Held = {
       message,
       messageId: message.MessageId,
       receiptHandle: message.ReceiptHandle,
-      receiveCount: Number.isInteger(count) && count >= 1 ? count : 1,
+      receiveCount,
       receivedAt,
       settled: false,
-      heartbeat: { timer: undefined, beat: undefined, stopped: false },
+      slot: true,
+      heartbeat: { timer: undefined, beat: undefined, started: false, stopped: false, lost: false },
     };
-    this.#held.add(h);
+    this.#held.set(h.messageId, h);
     return [h];
+  }
+
+  /**
+   * A message still held came back: its visibility timeout ran out before a heartbeat got through (a slow network,
+   * a stalled event loop). It is not run a second time: the new receipt handle, the only one SQS is sure to take now,
+   * replaces the old for its heartbeats and its delete or visibility change, and heartbeats resume if the lost handle
+   * had stopped them.
+   */
+  #receivedAgain(h: Held, receiptHandle: string, receiveCount: number, receivedAt: number): void {
+    h.receiptHandle = receiptHandle;
+    h.receiveCount = receiveCount;
+    h.receivedAt = receivedAt;
+    const hb = h.heartbeat;
+    if (hb.lost) {
+      hb.lost = false;
+      hb.stopped = false;
+      hb.started = false;
+      this.#startHeartbeat(h);
+    }
   }
 
   /** Lets go of a held message: its slot is free again. */
   #settle(h: Held): void {
     if (h.settled) return;
     h.settled = true;
-    this.#held.delete(h);
+    if (this.#held.get(h.messageId) === h) this.#held.delete(h.messageId);
+    this.#giveBackSlot(h);
+  }
+
+  #giveBackSlot(h: Held): void {
+    if (!h.slot) return;
+    h.slot = false;
     this.#freeSlots(1);
   }
 
@@ -627,42 +815,181 @@ class SqsConsumer implements Consumer {
     );
   }
 
-  /** Runs the handler on one message and settles it; true if it succeeded. */
+  /** Handles one message and settles it (or leaves it to its coalescing window); true if it succeeded. */
   async #processOne(h: Held): Promise<boolean> {
     const decoded = await this.#decode(h);
     if (!decoded) return false;
     // Handled before: as good as a success for the FIFO group's next messages.
     if ('duplicate' in decoded) return true;
-    const handler = this.#o.handler;
-    if (!handler) return false;
-    this.#startHeartbeat(h);
-    this.#counters.running += 1;
-    const started = performance.now();
-    let failure: { error: unknown } | undefined;
-    try {
-      await handler(decoded.input, { ...this.#info(h), signal: this.#deadline.signal });
-    } catch (error) {
-      failure = { error };
-    } finally {
-      this.#counters.running -= 1;
+    const entity = this.#entityOf(h, decoded.input);
+    if (entity) {
+      await this.#coalesce(h, decoded.input, entity);
+      return true;
     }
-    const durationMs = performance.now() - started;
-    this.#latency.record(durationMs);
+    const run = await this.#invoke(h, decoded.input);
     await this.#stopHeartbeat(h);
-    if (this.#deadline.signal.aborted) {
+    if (run === 'abandoned') {
       // Abandoned at the shutdown deadline: the message keeps its visibility timeout; no more SQS calls.
       this.#settle(h);
       return false;
     }
-    if (failure) {
-      await this.#failed(h, failure.error);
+    if (run.failure) {
+      await this.#failed(h, run.failure.error);
       return false;
     }
     this.#counters.handled += 1;
-    this.#emit('message_processed', { ...this.#info(h), durationMs });
+    this.#emit('message_processed', { ...this.#info(h), durationMs: run.durationMs });
     await this.#remembered([h]);
     await this.#delete([h]);
     return true;
+  }
+
+  /**
+   * Runs the handler on `input` with `h`'s context, its heartbeat going (the caller stops it). 'abandoned' when the
+   * shutdown deadline passed meanwhile.
+   */
+  async #invoke(h: Held, input: unknown): Promise<{ durationMs: number; failure?: { error: unknown } } | 'abandoned'> {
+    const handler = this.#o.handler;
+    if (!handler) return { durationMs: 0, failure: { error: new Error('The consumer has no handler') } };
+    this.#startHeartbeat(h);
+    this.#setRunning(1);
+    const started = performance.now();
+    let failure: { error: unknown } | undefined;
+    try {
+      await handler(input, { ...this.#info(h), signal: this.#deadline.signal });
+    } catch (error) {
+      failure = { error };
+    } finally {
+      this.#setRunning(-1);
+      // Its delete or visibility change need no slot: the next receive overlaps them.
+      this.#giveBackSlot(h);
+    }
+    const durationMs = performance.now() - started;
+    this.#latency.record(durationMs);
+    if (this.#deadline.signal.aborted) return 'abandoned';
+    return failure ? { durationMs, failure } : { durationMs };
+  }
+
+  // --- coalescing -----------------------------------------------------------------------------------------------------
+
+  /** The entity `h` is about, when the consumer coalesces and the key function names one. */
+  #entityOf(h: Held, input: unknown): EntityVersion | undefined {
+    const coalesce = this.#o.coalesce;
+    if (!coalesce) return undefined;
+    try {
+      const entity = coalesce.key(input, h.message);
+      if (entity === undefined) return undefined;
+      if (typeof entity.key !== 'string' || !Number.isFinite(entity.version)) {
+        throw new TypeError(
+          `coalesce.key returned ${JSON.stringify(entity)}: expected { key: string, version: number }`,
+        );
+      }
+      return entity;
+    } catch (error) {
+      // Handled on its own rather than lost: coalescing only saves calls.
+      this.#error(error, 'coalesce', h.messageId);
+      return undefined;
+    }
+  }
+
+  /**
+   * Puts a message in its entity's window: it gives its slot back and keeps its visibility by heartbeats until its
+   * group runs. A version not above the one applied is deleted unhandled.
+   */
+  async #coalesce(h: Held, input: unknown, entity: EntityVersion): Promise<void> {
+    const coalescer = this.#coalescer;
+    if (!coalescer) return;
+    const applied = coalescer.appliedVersion(entity.key, Date.now());
+    if (coalescer.add({ key: entity.key, version: entity.version, value: h }, Date.now()) === 'stale') {
+      this.#skipped(h, entity.key, entity.version, applied ?? entity.version);
+      await this.#delete([h]);
+      return;
+    }
+    h.input = input;
+    h.entity = entity;
+    this.#giveBackSlot(h);
+    this.#startHeartbeat(h);
+    this.#scheduleDue();
+  }
+
+  #skipped(h: Held, key: string, version: number, applied: number): void {
+    this.#counters.skipped += 1;
+    this.#emit('skipped', { ...this.#info(h), key, version, applied });
+  }
+
+  /** Arms the timer for the earliest coalescing window to close. */
+  #scheduleDue(): void {
+    const next = this.#coalescer?.nextDueAt();
+    if (next === undefined || this.#state !== 'running') return;
+    if (this.#dueTimer !== undefined && this.#dueAt <= next) return;
+    clearTimeout(this.#dueTimer);
+    this.#dueAt = next;
+    this.#dueTimer = setTimeout(
+      () => {
+        this.#dueTimer = undefined;
+        this.#dueAt = Number.POSITIVE_INFINITY;
+        this.#runDue();
+      },
+      Math.max(0, next - Date.now()),
+    );
+  }
+
+  #runDue(): void {
+    const coalescer = this.#coalescer;
+    if (!coalescer || this.#state !== 'running') return;
+    const groups = coalescer.due(Date.now());
+    if (groups.length > 0) this.#wakeSlotWaiters(); // fewer held: receives may have room again
+    for (const group of groups) this.#spawn(this.#runGroup(group));
+    this.#scheduleDue();
+  }
+
+  /** Runs the handler once for an entity's group, with its latest message, and settles the whole group. */
+  async #runGroup(group: CoalescedGroup<Held>): Promise<void> {
+    const coalescer = this.#coalescer;
+    if (!coalescer) return;
+    const latest = group.latest;
+    const all = [latest, ...group.superseded];
+    try {
+      if (!(await this.#takeSlot())) {
+        coalescer.failed(group.key);
+        await this.#stopHeartbeats(all);
+        await this.#release(all);
+        return;
+      }
+      latest.slot = true;
+      const run = await this.#invoke(latest, latest.input);
+      await this.#stopHeartbeats(all);
+      if (run === 'abandoned') {
+        for (const h of all) this.#settle(h);
+        return;
+      }
+      if (run.failure) {
+        coalescer.failed(group.key);
+        // The superseded messages come back with the latest: together they coalesce again.
+        const visibility = await this.#failed(latest, run.failure.error);
+        this.#counters.released += group.superseded.length;
+        await Promise.all(group.superseded.map((h) => this.#changeVisibility(h, visibility, 'release')));
+        return;
+      }
+      const stale = coalescer.applied(group.key, group.version, Date.now());
+      this.#counters.handled += 1;
+      this.#emit('message_processed', { ...this.#info(latest), durationMs: run.durationMs });
+      this.#counters.coalesced += group.superseded.length;
+      if (group.superseded.length > 0) {
+        this.#emit('coalesced', {
+          key: group.key,
+          version: group.version,
+          messageId: latest.messageId,
+          superseded: group.superseded.map((h) => h.messageId),
+        });
+      }
+      await this.#stopHeartbeats(stale);
+      for (const h of stale) this.#skipped(h, group.key, h.entity?.version ?? group.version, group.version);
+      await this.#remembered(all);
+      await this.#delete([...all, ...stale]);
+    } finally {
+      this.#scheduleDue();
+    }
   }
 
   async #runBatch(held: Held[]): Promise<void> {
@@ -682,7 +1009,7 @@ class SqsConsumer implements Consumer {
     }
     if (valid.length === 0) return;
     for (const h of valid) this.#startHeartbeat(h);
-    this.#counters.running += valid.length;
+    this.#setRunning(valid.length);
     const started = performance.now();
     let result: unknown;
     let failure: { error: unknown } | undefined;
@@ -691,11 +1018,12 @@ class SqsConsumer implements Consumer {
     } catch (error) {
       failure = { error };
     } finally {
-      this.#counters.running -= valid.length;
+      this.#setRunning(-valid.length);
+      for (const h of valid) this.#giveBackSlot(h);
     }
     const durationMs = performance.now() - started;
     this.#latency.record(durationMs);
-    await Promise.all(valid.map((h) => this.#stopHeartbeat(h)));
+    await this.#stopHeartbeats(valid);
     if (this.#deadline.signal.aborted) {
       for (const h of valid) this.#settle(h);
       return;
@@ -746,7 +1074,8 @@ class SqsConsumer implements Consumer {
     return (Date.now() - h.receivedAt) / 1000;
   }
 
-  async #failed(h: Held, error: unknown): Promise<void> {
+  /** Settles a message whose handler failed: retried after a backoff, or given up on. Returns its new visibility. */
+  async #failed(h: Held, error: unknown): Promise<number> {
     this.#counters.failed += 1;
     this.#emit('processing_error', error, this.#info(h));
     if (isPermanent(error)) return this.#giveUp(h, error, 'permanent_error');
@@ -760,6 +1089,7 @@ class SqsConsumer implements Consumer {
     this.#counters.retried += 1;
     this.#emit('retry', { ...this.#info(h), error, delaySeconds });
     await this.#changeVisibility(h, delaySeconds, 'change_visibility');
+    return delaySeconds;
   }
 
   /**
@@ -775,14 +1105,16 @@ class SqsConsumer implements Consumer {
    * Gives up on a message: visible at once when the redrive policy will take it to the dead-letter queue (within the
    * receives it has left), else hidden for the longest backoff (visibility 0 would hand it straight back, forever).
    */
-  async #giveUp(h: Held, error: unknown, reason: PermanentFailureReason): Promise<void> {
+  async #giveUp(h: Held, error: unknown, reason: PermanentFailureReason): Promise<number> {
     const deadLetterQueue = this.#redriveAhead(h);
     if (deadLetterQueue) {
       this.#counters.deadLettered += 1;
       if (reason !== 'max_receives') this.#remember(h.messageId);
     }
     this.#emit('permanent_failure', { ...this.#info(h), error, reason, deadLetterQueue });
-    await this.#changeVisibility(h, this.#giveUpVisibility(h), 'change_visibility');
+    const visibility = this.#giveUpVisibility(h);
+    await this.#changeVisibility(h, visibility, 'change_visibility');
+    return visibility;
   }
 
   /** A message given up on before, received again: straight back, without running the handler. */
@@ -807,13 +1139,17 @@ class SqsConsumer implements Consumer {
 
   #startHeartbeat(h: Held): void {
     const interval = this.#heartbeatMs;
-    if (interval === undefined) return;
     const hb = h.heartbeat;
+    if (interval === undefined || hb.started) return;
+    hb.started = true;
+    // Beats start `interval` apart, however long each call takes.
+    let beganAt = performance.now();
     const schedule = () => {
-      if (!hb.stopped) hb.timer = setTimeout(beat, interval);
+      if (!hb.stopped) hb.timer = setTimeout(beat, Math.max(0, interval - (performance.now() - beganAt)));
     };
     const beat = () => {
       hb.timer = undefined;
+      beganAt = performance.now();
       const elapsedMs = Date.now() - h.receivedAt;
       const visibilityTimeout = heartbeatExtensionSeconds(elapsedMs / 1000, this.#visibilityTimeout);
       if (visibilityTimeout <= 0) {
@@ -836,7 +1172,10 @@ class SqsConsumer implements Consumer {
         } else {
           this.#error(result.error, 'heartbeat', h.messageId);
           // The handle no longer holds the message (it has reappeared or is gone): more heartbeats cannot help.
-          if (isLostHandle(result)) hb.stopped = true;
+          if (isLostHandle(result)) {
+            hb.stopped = true;
+            hb.lost = true;
+          }
         }
         schedule();
       })().finally(() => {
@@ -844,6 +1183,10 @@ class SqsConsumer implements Consumer {
       });
     };
     schedule();
+  }
+
+  async #stopHeartbeats(list: readonly Held[]): Promise<void> {
+    await Promise.all(list.map((h) => this.#stopHeartbeat(h)));
   }
 
   /** Stops a message's heartbeats and waits for one under way, so it cannot land after the message is settled. */
@@ -874,9 +1217,22 @@ class SqsConsumer implements Consumer {
     for (const controller of this.#receives) controller.abort();
     for (const wake of this.#slotWaiters.splice(0)) wake();
 
-    // Received but not started: visible again at once.
+    // Received but not started, or waiting in a coalescing window: visible again as soon as the receives under way
+    // have ended. Not before: a long poll just aborted may still be open on the service for an instant, and would
+    // take what is made visible then, for its whole visibility timeout.
     const unstarted = [...this.#chains].flatMap((chain) => chain.splice(0));
-    if (unstarted.length > 0) this.#spawn(this.#release(unstarted));
+    clearTimeout(this.#dueTimer);
+    this.#dueTimer = undefined;
+    const waiting = this.#coalescer?.clear() ?? [];
+    if (unstarted.length + waiting.length > 0) {
+      const receivesEnded = Promise.allSettled([this.#started, ...this.#pollers]);
+      this.#spawn(
+        receivesEnded.then(async () => {
+          await this.#stopHeartbeats(waiting);
+          await this.#release([...unstarted, ...waiting]);
+        }),
+      );
+    }
 
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
@@ -898,7 +1254,7 @@ class SqsConsumer implements Consumer {
     if (timedOut) {
       abandoned = this.#counters.running;
       this.#deadline.abort(new Error('The consumer stopped before the handler finished'));
-      for (const h of this.#held) {
+      for (const h of this.#held.values()) {
         const hb = h.heartbeat;
         hb.stopped = true;
         if (hb.timer) clearTimeout(hb.timer);

@@ -11,7 +11,9 @@ export type ClientErrorCode =
   | 'PUBLISH_FAILED'
   | 'PRODUCER_CLOSED'
   /** A consumer's handler declared that a message can never succeed (the consumer's PermanentError). */
-  | 'PERMANENT_FAILURE';
+  | 'PERMANENT_FAILURE'
+  /** A SwitchyardIdempotencyStore call the server refused, or that did not reach it (IdempotencyStoreError). */
+  | 'IDEMPOTENCY_STORE_FAILED';
 
 /** The base of every error the client throws or rejects with. */
 export class SwitchyardClientError extends Error {

@@ -30,15 +30,18 @@ export {
   entityCoalescingKey,
 } from './coalescing.js';
 export {
+  type AutoscalingOptions,
   type BatchHandler,
   type BatchItem,
   type BatchResult,
+  type CoalesceOptions,
   type ConsumableEvent,
   type ConsumeBaseOptions,
   type Consumer,
   type ConsumerEvents,
   type ConsumerStats,
   consume,
+  type EntityVersion,
   type Handlers,
   type IdempotencyOptions,
   isPermanent,
@@ -50,6 +53,15 @@ export {
   permanent,
   type RetryOptions,
 } from './consumer.js';
+export {
+  CONSUMER_METRICS_NAMESPACE,
+  type ConsumerMetricsOptions,
+  type ConsumerMetricsPublisher,
+  type MeteredConsumer,
+  type MeteredStats,
+  type PutMetricDataSender,
+  publishConsumerMetrics,
+} from './consumer-metrics.js';
 export {
   type ClientErrorCode,
   EntryTooLargeError,
@@ -82,3 +94,8 @@ export {
   type PublishResult,
   type PutEventsSender,
 } from './producer.js';
+export {
+  IdempotencyStoreError,
+  SwitchyardIdempotencyStore,
+  type SwitchyardIdempotencyStoreOptions,
+} from './switchyard-idempotency.js';

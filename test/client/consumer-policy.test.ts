@@ -17,6 +17,7 @@ import {
   type RetryPolicy,
   receiveBatchSize,
   receiveErrorDelayMs,
+  receiveWaitSeconds,
   retryDelaySeconds,
   withinVisibilityBudget,
 } from '../../src/client/consumer-policy.js';
@@ -136,13 +137,23 @@ describe('the 12-hour visibility budget', () => {
   test('the default heartbeat interval is a third of the visibility timeout, at least 500 ms; none under 1 s', () => {
     assert.equal(defaultHeartbeatIntervalMs(30), 10_000);
     assert.equal(defaultHeartbeatIntervalMs(2), 666);
-    assert.equal(defaultHeartbeatIntervalMs(1), 500);
+    assert.equal(defaultHeartbeatIntervalMs(1), 333);
     assert.equal(defaultHeartbeatIntervalMs(0), undefined);
     assert.equal(defaultHeartbeatIntervalMs(Number.NaN), undefined);
   });
 });
 
 describe('receive pacing', () => {
+  test('while messages wait in coalescing windows a long poll ends by the time the earliest window closes', () => {
+    assert.equal(receiveWaitSeconds(20, undefined, 0), 20);
+    assert.equal(receiveWaitSeconds(20, { pending: 0, nextDueAt: undefined }, 0), 20);
+    assert.equal(receiveWaitSeconds(20, { pending: 3, nextDueAt: 2500 }, 1000), 2);
+    assert.equal(receiveWaitSeconds(5, { pending: 3, nextDueAt: 60_000 }, 0), 5);
+    // A window already closed, or one behind a group in flight: a short poll, the group runs as soon as it can.
+    assert.equal(receiveWaitSeconds(20, { pending: 1, nextDueAt: 500 }, 1000), 0);
+    assert.equal(receiveWaitSeconds(20, { pending: 1, nextDueAt: undefined }, 1000), 0);
+  });
+
   test('after failed receives the pause grows from 125-250 ms to at most 30 s, never near zero', () => {
     assert.equal(
       receiveErrorDelayMs(1, () => 0),

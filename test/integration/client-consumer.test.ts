@@ -2,7 +2,7 @@
 // retry backoff, dead-lettering (by maxReceiveCount, by PermanentError, by invalid events), partial batch failure,
 // graceful shutdown, and receive errors. Real time throughout: SQS's timers are real.
 import assert from 'node:assert/strict';
-import { after, afterEach, test } from 'node:test';
+import { after, test } from 'node:test';
 import {
   type Message,
   ReceiveMessageCommand,
@@ -22,6 +22,7 @@ import {
 } from '../../src/client/consumer.js';
 import { defineEvent, type EventEnvelope } from '../../src/client/events.js';
 import { MemoryIdempotencyStore } from '../../src/client/idempotency.js';
+import { stoppedAfterEach } from '../helpers/consumers.js';
 import { sleep } from '../helpers/process.js';
 import { sqsClient, testServerForFile } from '../helpers/server.js';
 import { sqsHelpers, uniq } from '../helpers/sqs.js';
@@ -31,11 +32,7 @@ const t = testServerForFile();
 const { createQueue, queueArnOf, counts } = sqsHelpers(() => t.sqs);
 
 /** Every consumer a test starts, stopped after it (bounded) whatever happened. */
-let live: Consumer[] = [];
-afterEach(async () => {
-  await Promise.all(live.map((c) => c.stop({ timeoutMs: 2000 })));
-  live = [];
-});
+const consumers = stoppedAfterEach();
 after(() => {
   for (const c of clients) c.destroy();
 });
@@ -45,7 +42,7 @@ const clients: SQSClient[] = [];
 async function started(
   consumer: Consumer,
 ): Promise<{ consumer: Consumer; errors: { error: Error; operation: string }[] }> {
-  live.push(consumer);
+  consumers.track(consumer);
   const errors: { error: Error; operation: string }[] = [];
   consumer.on('error', (error, info) => errors.push({ error, operation: info.operation }));
   await consumer.start();
@@ -161,34 +158,73 @@ test('concurrency: 50 messages with concurrency 5 never run more than 5 handlers
   assert.deepEqual(errors, []);
 });
 
-test('heartbeat: a 7 s handler on a 2 s visibility timeout is not handed to a second consumer', async () => {
+test('heartbeat: a handler running 10× the visibility timeout is never handed to a second consumer', async () => {
   const queueUrl = await createQueue(uniq('hb'), { VisibilityTimeout: '2' });
   await t.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'slow' }));
 
+  // 2 s rather than 1 s: at 1 s a heartbeat that a loaded machine delays by some 500 ms lets the message go.
+  const HANDLER_MS = 20_000;
   const calls: { consumer: string; receiveCount: number }[] = [];
   let done = false;
   const handlerOf = (name: string) => async (_m: Message, ctx: MessageContext) => {
     calls.push({ consumer: name, receiveCount: ctx.receiveCount });
-    await sleep(7000);
+    await sleep(HANDLER_MS);
     done = true;
   };
   const a = await started(consume({ client: t.sqs, queueUrl, waitTimeSeconds: 1, handler: handlerOf('a') }));
-  const heartbeats: number[] = [];
-  a.consumer.on('heartbeat', (info) => heartbeats.push(info.visibilityTimeout));
+  const heartbeats: { visibilityTimeout: number; elapsedMs: number }[] = [];
+  a.consumer.on('heartbeat', ({ visibilityTimeout, elapsedMs }) => heartbeats.push({ visibilityTimeout, elapsedMs }));
   await waitFor('the first consumer to take the message', () => calls.length === 1, 5000);
-  const b = await started(consume({ client: t.sqs, queueUrl, waitTimeSeconds: 1, handler: handlerOf('b') }));
+  // The second consumer long-polls the queue (1 s at a time) for as long as the handler runs, and after.
+  const recorded = recordingClient();
+  const b = await started(consume({ client: recorded.client, queueUrl, waitTimeSeconds: 1, handler: handlerOf('b') }));
 
-  await waitFor('the handler to finish', () => done, 10_000);
-  await waitFor('the delete', () => a.consumer.stats().handled === 1 && a.consumer.stats().inFlight === 0, 3000);
-  await sleep(500); // room for a duplicate delivery to show
+  await waitFor('the handler to finish', () => done, HANDLER_MS + 5000);
+  await waitFor('the first handling to settle', () => a.consumer.stats().handled >= 1, 3000);
+  await sleep(500); // room for the delete, and for a duplicate delivery to show
 
-  assert.deepEqual(calls, [{ consumer: 'a', receiveCount: 1 }]);
-  assert.equal(b.consumer.stats().handled + b.consumer.stats().failed, 0);
-  // A third of 2 s: a heartbeat every ~667 ms for 7 s, each setting the 2 s timeout again.
-  assert.ok(heartbeats.length >= 6, `only ${heartbeats.length} heartbeats`);
-  assert.ok(heartbeats.every((v) => v === 2));
+  assert.deepEqual(calls, [{ consumer: 'a', receiveCount: 1 }], 'handled once, by the first consumer');
+  assert.deepEqual([a.consumer.stats().handled, a.consumer.stats().inFlight], [1, 0]);
+  assert.equal(b.consumer.stats().handled + b.consumer.stats().failed + b.consumer.stats().inFlight, 0);
+  const polls = recorded.calls.filter((c) => c.command === 'ReceiveMessageCommand').length;
+  assert.ok(polls >= 10, `the second consumer polled only ${polls} times`);
+  // A third of 2 s: a heartbeat every ~667 ms (~30 in 20 s), each setting the 2 s timeout again, to the handler's end.
+  assert.ok(heartbeats.length >= 15, `only ${heartbeats.length} heartbeats`);
+  assert.ok(heartbeats.every((h) => h.visibilityTimeout === 2));
+  const lastAt = heartbeats.at(-1)?.elapsedMs ?? 0;
+  assert.ok(lastAt >= HANDLER_MS - 2000, `the last heartbeat ${lastAt} ms after the receive`);
   assert.deepEqual(await counts(queueUrl), { visible: 0, notVisible: 0, delayed: 0 });
   assert.deepEqual([...a.errors, ...b.errors], []);
+});
+
+test('a message the consumer still handles, received again by it, is not run twice; the newest handle deletes it', async () => {
+  // No heartbeats and a 1 s visibility timeout: the message comes back to this same consumer while its handler runs.
+  const queueUrl = await createQueue(uniq('again'), { VisibilityTimeout: '1' });
+  await t.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'slow' }));
+  const calls: number[] = [];
+  const recorded = recordingClient();
+  const { consumer, errors } = await started(
+    consume({
+      client: recorded.client,
+      queueUrl,
+      waitTimeSeconds: 1,
+      concurrency: 2,
+      heartbeatIntervalSeconds: 0,
+      handler: async (_m: Message, ctx: MessageContext) => {
+        calls.push(ctx.receiveCount);
+        await sleep(3500);
+      },
+    }),
+  );
+  await waitFor('handled', () => consumer.stats().handled === 1, 10_000);
+  await waitFor('deleted', async () => (await counts(queueUrl)).notVisible === 0, 3000);
+  assert.deepEqual(calls, [1], 'the handler ran once');
+  assert.deepEqual(await counts(queueUrl), { visible: 0, notVisible: 0, delayed: 0 });
+  // It was received again meanwhile (at least twice more in 3.5 s), and the delete used the newest receipt handle.
+  const receipts = recorded.calls.filter((c) => c.command === 'ReceiveMessageCommand').length;
+  assert.ok(receipts >= 3, `${receipts} receives`);
+  assert.deepEqual(errors, []);
+  assert.equal(consumer.stats().inFlight, 0);
 });
 
 test('retry: a handler failing twice is retried after growing backoffs, then deleted', async () => {
