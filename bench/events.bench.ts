@@ -29,7 +29,7 @@ import {
 } from './lib/events-scenarios.js';
 import { fmt, type MachineInfo, machineLine, runMain, startRun, writeReport } from './lib/report.js';
 import { makeClient, mib } from './lib/scenarios.js';
-import { type Durability, type ServerProcess, startServerProcess } from './lib/server-process.js';
+import { type Durability, parseModes, type ServerProcess, startServerProcess } from './lib/server-process.js';
 import { processMemoryKiB, round } from './lib/stats.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -51,13 +51,7 @@ if (args.help) {
   process.exit(0);
 }
 
-const modes = args.modes.split(',').map((m) => m.trim()) as Durability[];
-for (const m of modes) {
-  if (m !== 'full' && m !== 'relaxed') {
-    console.error(`--modes: unknown durability "${m}" (full, relaxed)`);
-    process.exit(2);
-  }
-}
+const modes = parseModes(args.modes);
 const quick = args.quick;
 const ruleCounts =
   args.rules === undefined ? (quick ? [10, 100, 1_000] : [10, 1_000, 10_000]) : args.rules.split(',').map(Number);

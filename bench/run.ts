@@ -1,22 +1,29 @@
 /**
- * `npm run bench`: the SQS benchmark, then the EventBridge routing benchmark, each in its own process.
+ * `npm run bench`: the SQS benchmark, then the EventBridge routing benchmark, then the consumer benchmark
+ * (switchyard/client's consume() against sqs-consumer), each in its own process.
  * A runner rather than `a && b` in package.json, because npm appends `-- args` to the last command only.
  *
- *   npm run bench                          both (SQS in full and relaxed mode, events in full mode)
- *   npm run bench -- --quick               both, smoke-sized
- *   npm run bench -- --suites events       one of them (sqs, events)
+ *   npm run bench                          all three (SQS in full and relaxed mode, the others in full mode)
+ *   npm run bench -- --quick               all three, smoke-sized
+ *   npm run bench -- --suites consumer     some of them (sqs, events, consumer)
  *
- * Arguments are shared out by name: --quick, --modes and --help go to both, --rules to the events benchmark,
- * any other to the SQS benchmark (see the headers of bench/sqs.bench.ts and bench/events.bench.ts). The exit
- * status is the first failing benchmark's; a failure in one does not stop the other.
+ * Arguments are shared out by name: --quick, --modes and --help go to all, --rules to the events benchmark,
+ * --consumer-* to the consumer benchmark, any other to the SQS benchmark (see the headers of bench/sqs.bench.ts,
+ * bench/events.bench.ts and bench/consumer.bench.ts). The exit status is the first failing benchmark's; a failure
+ * in one does not stop the others.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const SUITES = { sqs: 'bench/sqs.bench.ts', events: 'bench/events.bench.ts' } as const;
+const SUITES = {
+  sqs: 'bench/sqs.bench.ts',
+  events: 'bench/events.bench.ts',
+  consumer: 'bench/consumer.bench.ts',
+} as const;
 type Suite = keyof typeof SUITES;
 const SHARED = new Set(['--quick', '--modes', '--help', '-h']);
 const EVENTS_ONLY = new Set(['--rules']);
+const CONSUMER_ONLY = new Set(['--consumer-messages', '--consumer-rounds', '--consumer-concurrency']);
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -32,8 +39,8 @@ function groups(argv: readonly string[]): string[][] {
 }
 
 function parse(argv: readonly string[]): { suites: Suite[]; perSuite: Record<Suite, string[]> } {
-  let suites: Suite[] = ['sqs', 'events'];
-  const perSuite: Record<Suite, string[]> = { sqs: [], events: [] };
+  let suites: Suite[] = ['sqs', 'events', 'consumer'];
+  const perSuite: Record<Suite, string[]> = { sqs: [], events: [], consumer: [] };
   for (const group of groups(argv)) {
     const [head = ''] = group;
     const name = head.split('=')[0] ?? head;
@@ -48,7 +55,9 @@ function parse(argv: readonly string[]): { suites: Suite[]; perSuite: Record<Sui
     } else if (SHARED.has(name)) {
       perSuite.sqs.push(...group);
       perSuite.events.push(...group);
+      perSuite.consumer.push(...group);
     } else if (EVENTS_ONLY.has(name)) perSuite.events.push(...group);
+    else if (CONSUMER_ONLY.has(name)) perSuite.consumer.push(...group);
     else perSuite.sqs.push(...group);
   }
   return { suites, perSuite };
@@ -63,7 +72,7 @@ function run(file: string, args: readonly string[]): Promise<{ code: number | nu
 
 const { suites, perSuite } = parse(process.argv.slice(2));
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log('usage: npm run bench -- [--suites sqs,events] [options of the benchmarks below]');
+  console.log('usage: npm run bench -- [--suites sqs,events,consumer] [options of the benchmarks below]');
 }
 // Ctrl-C reaches the children too (same process group); they clean up their servers, this one just waits.
 process.on('SIGINT', () => undefined);

@@ -58,7 +58,7 @@ import {
   type SendResult,
   sendThroughput,
 } from './lib/scenarios.js';
-import { type Durability, type ServerProcess, startServerProcess } from './lib/server-process.js';
+import { type Durability, parseModes, type ServerProcess, startServerProcess } from './lib/server-process.js';
 import { type CpuUse, processMemoryKiB, round } from './lib/stats.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -91,13 +91,7 @@ if (args.help) {
   process.exit(0);
 }
 
-const modes = args.modes.split(',').map((m) => m.trim()) as Durability[];
-for (const m of modes) {
-  if (m !== 'full' && m !== 'relaxed') {
-    console.error(`--modes: unknown durability "${m}" (full, relaxed)`);
-    process.exit(2);
-  }
-}
+const modes = parseModes(args.modes);
 const phases = new Set<Phase>(
   args.only === undefined ? PHASES : (args.only.split(',').map((p) => p.trim()) as Phase[]),
 );

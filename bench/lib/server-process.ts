@@ -6,6 +6,18 @@ import path from 'node:path';
 
 export type Durability = 'full' | 'relaxed';
 
+/** The durability modes a `--modes full,relaxed` flag names; exits with status 2 on an unknown one. */
+export function parseModes(value: string): Durability[] {
+  const modes = value.split(',').map((m) => m.trim());
+  for (const m of modes) {
+    if (m !== 'full' && m !== 'relaxed') {
+      console.error(`--modes: unknown durability "${m}" (full, relaxed)`);
+      process.exit(2);
+    }
+  }
+  return modes as Durability[];
+}
+
 export interface DbFileSizes {
   dbBytes: number;
   walBytes: number;
