@@ -3,6 +3,7 @@ import { LIMIT_NAMES, type Limits, parseLimitOverrides } from '../core/limits.js
 import { DEFAULT_CONFIG } from '../server/config.js';
 import { VERSION } from '../version.js';
 import { registerEventsCommand } from './commands/events.js';
+import { registerExportCommand } from './commands/export.js';
 import { registerQueuesCommand } from './commands/queues.js';
 import { registerRedriveCommand } from './commands/redrive.js';
 
@@ -18,7 +19,7 @@ function collect(value: string, previous: string[]): string[] {
 
 export function buildProgram(): Command {
   const program = new Command('switchyard')
-    .description('AWS-compatible event routing server: SQS queues and EventBridge buses, with CloudWatch to come')
+    .description('AWS-compatible event routing server: SQS queues, EventBridge buses and CloudWatch monitoring')
     .version(VERSION)
     .addHelpText('after', "\nRun 'switchyard <command> --help' for a command's flags.");
 
@@ -95,6 +96,7 @@ export function buildProgram(): Command {
   registerQueuesCommand(program);
   registerRedriveCommand(program);
   registerEventsCommand(program);
+  registerExportCommand(program);
 
   return program;
 }
