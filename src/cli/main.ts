@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { LIMIT_NAMES, type Limits, parseLimitOverrides } from '../core/limits.js';
 import { DEFAULT_CONFIG } from '../server/config.js';
 import { VERSION } from '../version.js';
+import { registerApplyCommand } from './commands/apply.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerQueuesCommand } from './commands/queues.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
         .default(DEFAULT_CONFIG.logLevel),
     )
     .option('--no-metrics', "record no metrics of the server's own work (AWS/SQS, AWS/Events, /metrics counters)")
+    .option('--config <file>', 'a topology file (switchyard.yaml) to apply, as `switchyard apply` does, once listening')
     .option(
       '--limit <name=value>',
       `override a service limit, repeatable; names: ${LIMIT_NAMES.join(', ')}`,
@@ -58,6 +60,7 @@ export function buildProgram(): Command {
         durability: 'full' | 'relaxed';
         logLevel: string;
         metrics: boolean;
+        config?: string;
         limit: string[];
       }) => {
         let limits: Limits | undefined;
@@ -66,19 +69,42 @@ export function buildProgram(): Command {
         } catch (error) {
           program.error(`error: --limit: ${(error as Error).message}`);
         }
+        if (opts.config !== undefined) {
+          // A missing --config file is a usage error, like a bad one: exit 2.
+          const { stat } = await import('node:fs/promises');
+          const kind = await stat(opts.config).then(
+            (s) => (s.isFile() ? 'file' : 'not a file'),
+            () => 'no such file',
+          );
+          if (kind !== 'file') {
+            console.error(`switchyard: --config ${opts.config}: ${kind}`);
+            process.exit(2);
+          }
+        }
         // Loaded here so that client commands do not pay for the server (SQLite, pino) at start-up.
         const { startServer } = await import('../server/server.js');
-        const server = await startServer({
-          host: opts.host,
-          port: opts.port,
-          dataDir: opts.data,
-          region: opts.region,
-          accountId: opts.account,
-          durability: opts.durability,
-          logLevel: opts.logLevel,
-          metrics: opts.metrics,
-          limits,
-        });
+        let server: Awaited<ReturnType<typeof startServer>>;
+        try {
+          server = await startServer({
+            host: opts.host,
+            port: opts.port,
+            dataDir: opts.data,
+            region: opts.region,
+            accountId: opts.account,
+            durability: opts.durability,
+            logLevel: opts.logLevel,
+            metrics: opts.metrics,
+            config: opts.config,
+            limits,
+          });
+        } catch (error) {
+          // A --config file that is not valid: its problems, one per line (file:line:column: field: message), exit 2.
+          if ((error as Error | null)?.name === 'TopologyError') {
+            process.stderr.write(`${(error as Error).message}\n`);
+            process.exit(2);
+          }
+          throw error;
+        }
         let signals = 0;
         const stop = () => {
           signals += 1;
@@ -97,6 +123,7 @@ export function buildProgram(): Command {
   registerRedriveCommand(program);
   registerEventsCommand(program);
   registerExportCommand(program);
+  registerApplyCommand(program);
 
   return program;
 }

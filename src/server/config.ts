@@ -25,6 +25,12 @@ export interface ServerConfig {
   limits: Limits;
   /** How often expired messages are removed, in ms. @defaultValue 1000 */
   retentionSweepMs: number;
+  /**
+   * A topology file (switchyard.yaml) to apply to the server once it listens, as `switchyard apply` would: read
+   * before the database is opened (a file that is not valid stops the start with its problems), applied through the
+   * server's own API. @defaultValue none
+   */
+  config?: string | undefined;
 }
 
 export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
@@ -50,6 +56,9 @@ export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
   }
   if (typeof config.metrics !== 'boolean') {
     throw new Error(`metrics must be true or false, got "${String(config.metrics)}"`);
+  }
+  if (config.config !== undefined && (typeof config.config !== 'string' || config.config === '')) {
+    throw new Error(`--config must be the path of a topology file, got "${String(config.config)}"`);
   }
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw new Error(`--port must be between 0 and 65535, got "${config.port}"`);

@@ -48,6 +48,9 @@ export interface StartOptions extends Partial<ServerConfig> {
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const { clock = systemClock, logger: givenLogger, ...partial } = options;
   const config = resolveConfig(partial);
+  // A topology to apply (--config) is read first: a file that is not valid stops the start before anything opens.
+  const topology =
+    config.config === undefined ? undefined : await (await import('../topology/load.js')).loadTopology(config.config);
   // `name`, not `service`: the request lines carry the AWS service a request was for as `service`.
   const logger = givenLogger ?? pino({ level: config.logLevel, base: { name: 'switchyard' } });
   const runtime = await createRuntime(config, clock, logger);
@@ -308,6 +311,21 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     })();
     return closing;
   };
+
+  if (topology !== undefined && config.config !== undefined) {
+    try {
+      const { applyConfigTopology, selfUrl } = await import('../topology/serve-config.js');
+      await applyConfigTopology(topology, {
+        file: config.config,
+        url: selfUrl(config.host, port),
+        region: config.region,
+        logger,
+      });
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
 
   return {
     url,
