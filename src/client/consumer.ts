@@ -270,6 +270,12 @@ interface Held extends MessageInfo {
   input?: unknown;
   /** The entity and version it was coalesced by. */
   entity?: EntityVersion;
+  /**
+   * Its delete or closing visibility change has been sent: a receive that returns the message from now on is a new
+   * delivery (another receive loop can get a message made visible before the change's answer is back), not a
+   * visibility timeout that ran out while it was held.
+   */
+  lettingGo?: boolean;
   heartbeat: {
     timer: NodeJS.Timeout | undefined;
     beat: Promise<void> | undefined;
@@ -668,7 +674,7 @@ class SqsConsumer implements Consumer {
     const count = Number(message.Attributes?.ApproximateReceiveCount);
     const receiveCount = Number.isInteger(count) && count >= 1 ? count : 1;
     const already = this.#held.get(message.MessageId);
-    if (already) {
+    if (already && !already.lettingGo) {
       this.#receivedAgain(already, message.ReceiptHandle, receiveCount, receivedAt);
       return [];
     }
@@ -1051,6 +1057,7 @@ class SqsConsumer implements Consumer {
   async #delete(list: Held[]): Promise<void> {
     await Promise.all(
       list.map(async (h) => {
+        h.lettingGo = true;
         const result = await this.#deletes.add(h.receiptHandle);
         if (!result.ok) this.#error(result.error, 'delete', h.messageId);
         this.#settle(h);
@@ -1059,6 +1066,7 @@ class SqsConsumer implements Consumer {
   }
 
   async #changeVisibility(h: Held, seconds: number, operation: ConsumerOperation): Promise<void> {
+    h.lettingGo = true;
     const result = await this.#visibility.add({ ReceiptHandle: h.receiptHandle, VisibilityTimeout: seconds });
     if (!result.ok) this.#error(result.error, operation, h.messageId);
     this.#settle(h);

@@ -227,6 +227,34 @@ test('a message the consumer still handles, received again by it, is not run twi
   assert.equal(consumer.stats().inFlight, 0);
 });
 
+test('a message made visible again at once is a new delivery to another receive loop, not one still held', async () => {
+  // Retries without backoff on a 30 s visibility timeout: each failure makes the message visible at once, and one of
+  // the consumer's ten waiting long polls takes it, often before the visibility change's answer is back.
+  const queueUrl = await createQueue(uniq('again-new'), { VisibilityTimeout: '30' });
+  await sendNumbered(queueUrl, 5);
+  const attempts = new Map<string, number>();
+  const { consumer, errors } = await started(
+    consume({
+      client: t.sqs,
+      queueUrl,
+      waitTimeSeconds: 5,
+      concurrency: 10,
+      batchSize: 1,
+      retry: { baseDelaySeconds: 0 },
+      handler: async (m: Message) => {
+        const n = (attempts.get(m.Body ?? '') ?? 0) + 1;
+        attempts.set(m.Body ?? '', n);
+        if (n <= 3) throw new Error(`attempt ${n} fails`);
+      },
+    }),
+  );
+  // Taken for still held, a message would sit out its 30 s visibility timeout.
+  await waitFor('all five handled on their fourth attempt', () => consumer.stats().handled === 5, 10_000);
+  assert.deepEqual([...attempts.values()], [4, 4, 4, 4, 4]);
+  assert.equal(consumer.stats().retried, 15);
+  assert.deepEqual(errors, []);
+});
+
 test('retry: a handler failing twice is retried after growing backoffs, then deleted', async () => {
   const queueUrl = await createQueue(uniq('retry'), { VisibilityTimeout: '30' });
   await t.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'flaky' }));
