@@ -29,20 +29,11 @@ import {
   RETURNS_SOURCE,
 } from '../../src/client/catalogue.js';
 import { entityCoalescingKey } from '../../src/client/coalescing.js';
+import { mulberry32 } from '../../src/core/seeded-random.js';
 
 // ---- seeded randomness -------------------------------------------------------------------------------------------
 
-/** mulberry32: a tiny, fast 32-bit PRNG; `next()` is uniform in [0, 1). Same seed, same sequence. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** FNV-1a of a string: derives one independent stream per purpose from the seed. */
 function hash(text: string): number {

@@ -1,10 +1,2 @@
-/** A small seeded generator (mulberry32) of numbers in [0, 1), so that a failing run can be replayed with its seed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator of numbers in [0, 1), so that a failing run can be replayed with its seed. */
+export { mulberry32 as random } from '../../src/core/seeded-random.js';

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { addEndpointOption, CliError, resolveEndpoint, sqsClientFor, toCliError } from '../endpoint.js';
+import { moveTaskFinder } from '../move-task-tracking.js';
 
 export const MAX_RATE = 500;
 /** How often the task's progress is polled. */
@@ -181,19 +182,7 @@ async function redrive(dlqName: string, opts: RedriveOptions): Promise<void> {
       throw toCliError(error, endpoint);
     }
 
-    // Our task is the one with our handle while it runs; once it ends AWS drops the handle, so it is then
-    // known by its start time (only one task per source runs at a time).
-    let startedAt: number | undefined;
-    const ours = (results: ListMessageMoveTasksResultEntry[]) => {
-      const byHandle = results.find((r) => r.TaskHandle === handle);
-      if (byHandle) {
-        startedAt = byHandle.StartedTimestamp;
-        return byHandle;
-      }
-      if (startedAt !== undefined) return results.find((r) => r.StartedTimestamp === startedAt && !r.TaskHandle);
-      // Finished before the first look: the newest task without a handle.
-      return results.find((r) => !r.TaskHandle);
-    };
+    const ours = moveTaskFinder(handle);
 
     let last: ListMessageMoveTasksResultEntry | undefined;
     let failingSince: number | undefined;
