@@ -3,6 +3,7 @@ import { LIMIT_NAMES, type Limits, parseLimitOverrides } from '../core/limits.js
 import { DEFAULT_CONFIG } from '../server/config.js';
 import { VERSION } from '../version.js';
 import { registerApplyCommand } from './commands/apply.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerQueuesCommand } from './commands/queues.js';
@@ -124,6 +125,7 @@ export function buildProgram(): Command {
   registerEventsCommand(program);
   registerExportCommand(program);
   registerApplyCommand(program);
+  registerDemoCommand(program);
 
   return program;
 }
