@@ -38,7 +38,10 @@ export interface ScalingReading {
   backlog: number | undefined;
   /** Handlers running on average since the last reading. */
   busy: number;
-  /** Whether every slot was taken at some point since the last reading. */
+  /**
+   * Whether every slot was running a handler at some point since the last reading (a slot a receive has reserved
+   * does not count: a long poll waiting on a quiet queue would look like a full consumer).
+   */
   saturated: boolean;
   /** A typical handler duration (the median of recent runs), in milliseconds; undefined before the first. */
   latencyMs: number | undefined;

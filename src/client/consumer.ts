@@ -657,7 +657,7 @@ class SqsConsumer implements Consumer {
         this.#error(error, 'autoscale');
       }
       const from = this.#limit;
-      const { busy, saturated } = this.#busy.read(performance.now(), this.#used >= from);
+      const { busy, saturated } = this.#busy.read(performance.now(), this.#counters.running >= from);
       const latencyMs = this.#latency.quantile(0.5);
       const decision = nextConcurrency(policy, { current: from, backlog, busy, saturated, latencyMs, lowerReadings });
       lowerReadings = decision.lowerReadings;
