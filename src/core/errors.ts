@@ -83,6 +83,8 @@ export const ERROR_SPECS = {
   ),
   CloudWatchInvalidNextToken: cloudwatch('InvalidNextToken', 'InvalidNextToken'),
   CloudWatchResourceNotFound: cloudwatch('ResourceNotFound', 'ResourceNotFound', 404),
+  /** The tagging APIs' unknown resource (a modelled shape of its own, unlike SetAlarmState's ResourceNotFound). */
+  CloudWatchResourceNotFoundException: cloudwatch('ResourceNotFoundException', 'ResourceNotFoundException', 404),
   CloudWatchLimitExceeded: cloudwatch('LimitExceededFault', 'LimitExceeded'),
   /** SetAlarmState's StateReasonData that is not JSON. */
   CloudWatchInvalidFormat: cloudwatch('InvalidFormatFault', 'InvalidFormat'),

@@ -199,6 +199,22 @@ export const CLOUDWATCH_ACTIONS: Record<string, CloudWatchAction | undefined> = 
   DisableAlarmActions: action(alarmNames, ({ alarms }, ctx, i: { AlarmNames?: string[] }) =>
     alarms.disableAlarmActions(ctx, i),
   ),
+  // ---- tags (of alarms) ----
+  ListTagsForResource: action(
+    z.object({ ResourceARN: str.optional() }),
+    ({ alarms }, ctx, i: { ResourceARN?: string }) => alarms.listTagsForResource(ctx, i),
+  ),
+  TagResource: action(
+    z.object({
+      ResourceARN: str.optional(),
+      Tags: z.array(z.object({ Key: str.optional(), Value: str.optional() })).optional(),
+    }),
+    ({ alarms }, ctx, i: Parameters<AlarmService['tagResource']>[1]) => alarms.tagResource(ctx, i),
+  ),
+  UntagResource: action(
+    z.object({ ResourceARN: str.optional(), TagKeys: z.array(str).optional() }),
+    ({ alarms }, ctx, i: Parameters<AlarmService['untagResource']>[1]) => alarms.untagResource(ctx, i),
+  ),
 };
 
 /** Validates the input's shape and runs the action. */

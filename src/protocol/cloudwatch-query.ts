@@ -279,6 +279,10 @@ const QUERY_ACTIONS = new Map<string, QueryAction>([
   ['SetAlarmState', { input: { AlarmName: S, StateValue: S, StateReason: S, StateReasonData: S } }],
   ['EnableAlarmActions', { input: alarmNamesIn }],
   ['DisableAlarmActions', { input: alarmNamesIn }],
+  ['ListTagsForResource', { input: { ResourceARN: S }, output: { Tags: oList(oStruct({})) } }],
+  // Both have an (empty) output shape in the model, so AWS answers with an empty Result element.
+  ['TagResource', { input: { ResourceARN: S, Tags: list(struct({ Key: S, Value: S })) }, output: {} }],
+  ['UntagResource', { input: { ResourceARN: S, TagKeys: list(S) }, output: {} }],
 ]);
 
 /** The actions this adapter decodes (for tests: it must cover every action of CLOUDWATCH_ACTIONS). */

@@ -67,6 +67,7 @@ export function requestResource(service: Service, action: string, input: unknown
     set(resource, 'namespace', text(i.Namespace));
     set(resource, 'metric', text(i.MetricName) ?? listed(i.MetricData, 'MetricName'));
     set(resource, 'alarm', text(i.AlarmName) ?? listed(i.AlarmNames));
+    set(resource, 'arn', text(i.ResourceARN));
   }
   return Object.keys(resource).length > 0 ? resource : undefined;
 }

@@ -209,6 +209,24 @@ export const epochSeconds = (ms: number) => ms / 1000;
 export const sameDimensions = (a: readonly Dimension[], b: readonly Dimension[]) =>
   a.length === b.length && a.every((d) => b.some((e) => e.Name === d.Name && e.Value === d.Value));
 
+/** At most this many tags on an alarm (PutMetricAlarm's Tags, and after TagResource). */
+export const MAX_ALARM_TAGS = 50;
+
+/** Tags as PutMetricAlarm and TagResource take them: at most 50, keys of 1 to 128 characters, values of at most 256. */
+export function checkTags(tags: { Key?: string; Value?: string }[] | undefined): { Key: string; Value: string }[] {
+  const given = tags ?? [];
+  if (given.length > MAX_ALARM_TAGS) throw validation(`An alarm can have at most ${MAX_ALARM_TAGS} tags.`);
+  return given.map((tag) => {
+    if (typeof tag.Key !== 'string' || tag.Key.length < 1 || tag.Key.length > 128) {
+      throw validation('Tag keys must be 1 to 128 characters long.');
+    }
+    if (typeof tag.Value !== 'string' || tag.Value.length > 256) {
+      throw validation(`The value of tag ${tag.Key} must be at most 256 characters long.`);
+    }
+    return { Key: tag.Key, Value: tag.Value };
+  });
+}
+
 export function checkAlarmConfig(
   account: AccountContext,
   input: PutMetricAlarmInput,
@@ -247,16 +265,7 @@ export function checkAlarmConfig(
       `Option ${low} is not supported. Supported options for parameter EvaluateLowSampleCountPercentile are evaluate and ignore.`,
     );
   }
-  const tags = input.Tags ?? [];
-  if (tags.length > 50) throw validation('An alarm can have at most 50 tags.');
-  for (const tag of tags) {
-    if (typeof tag.Key !== 'string' || tag.Key.length < 1 || tag.Key.length > 128) {
-      throw validation('Tag keys must be 1 to 128 characters long.');
-    }
-    if (typeof tag.Value !== 'string' || tag.Value.length > 256) {
-      throw validation(`The value of tag ${tag.Key} must be at most 256 characters long.`);
-    }
-  }
+  const tags = checkTags(input.Tags);
 
   let metric: Pick<
     MetricAlarmConfig,
@@ -328,7 +337,7 @@ export function checkAlarmConfig(
     ComparisonOperator: core.comparisonOperator,
     ...(core.treatMissingData !== undefined ? { TreatMissingData: core.treatMissingData } : {}),
     ...(low !== undefined ? { EvaluateLowSampleCountPercentile: low } : {}),
-    ...(tags.length > 0 ? { Tags: tags.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' })) } : {}),
+    ...(tags.length > 0 ? { Tags: tags } : {}),
   };
   return { config, core };
 }

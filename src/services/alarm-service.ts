@@ -45,6 +45,7 @@ import {
   checkNames,
   checkStandardStatistic,
   checkStateValue,
+  checkTags,
   checkUnit,
   combination,
   type DescribeAlarmHistoryInput,
@@ -53,6 +54,7 @@ import {
   epochSeconds,
   HISTORY_TYPES,
   HTTP_ACTION_RETRIES,
+  MAX_ALARM_TAGS,
   notNull,
   type PutMetricAlarmInput,
   type SetAlarmStateInput,
@@ -68,8 +70,9 @@ import type { MetricsService } from './metrics-service.js';
 
 /**
  * CloudWatch metric alarms: the API (PutMetricAlarm, DescribeAlarms, DescribeAlarmsForMetric, DescribeAlarmHistory,
- * DeleteAlarms, SetAlarmState, EnableAlarmActions, DisableAlarmActions; inputs and outputs in the JSON protocol's
- * shapes, timestamps as epoch seconds) and the worker that evaluates every alarm on schedule.
+ * DeleteAlarms, SetAlarmState, EnableAlarmActions, DisableAlarmActions, and ListTagsForResource, TagResource and
+ * UntagResource for alarm ARNs; inputs and outputs in the JSON protocol's shapes, timestamps as epoch seconds) and
+ * the worker that evaluates every alarm on schedule.
  *
  * Evaluation (core/alarms.ts decides): each alarm once a minute, or once per period for 10, 20 and 30-second
  * periods, over an evaluation range of EvaluationPeriods + 2 periods read from the metrics service (a single metric
@@ -103,6 +106,12 @@ export interface AlarmServiceOptions {
   tickMs?: number;
   /** Told of an evaluation that failed (it is tried again at the next tick). @defaultValue none */
   onError?: ((error: unknown, alarm: { accountId: string; name: string }) => void) | undefined;
+}
+
+/** The configuration as stored, with these tags (none: no Tags member). */
+function configWithTags(config: MetricAlarmConfig, tags: MetricAlarmConfig['Tags']): string {
+  const { Tags: _replaced, ...rest } = config;
+  return JSON.stringify(tags?.length ? { ...rest, Tags: tags } : rest);
 }
 
 // ---- the service ------------------------------------------------------------------------------
@@ -230,7 +239,8 @@ export class AlarmService {
         accountId: ctx.accountId,
         name,
         ...(config.Metrics === undefined ? { namespace: config.Namespace, metricName: config.MetricName } : {}),
-        config: JSON.stringify(config),
+        // Tags are set on creation only: an update keeps the alarm's (TagResource and UntagResource change them).
+        config: configWithTags(config, existing ? this.parse(existing).Tags : config.Tags),
         actionsEnabled: input.ActionsEnabled ?? true,
         state,
         configUpdatedAt: now,
@@ -433,6 +443,69 @@ export class AlarmService {
         await this.store.putAlarm(updated, [this.history(alarm, 'ConfigurationUpdate', now, text)]);
       });
     }
+    return {};
+  }
+
+  // ---- tags ---------------------------------------------------------------------------------------
+
+  /** The name of the alarm an ARN names, if it is one of this region and the caller's account and exists. */
+  private async alarmOfArn(ctx: AlarmContext, arn: string | undefined): Promise<AlarmRecord> {
+    if (arn === undefined) throw notNull('resourceARN');
+    if (arn.length < 1 || arn.length > 1024) throw tooLong(arn, 'resourceARN', 1024);
+    const m = /^arn:aws[\w-]*:cloudwatch:([^:]*):([^:]*):alarm:(.+)$/s.exec(arn);
+    if (!m) throw invalid(`The ARN ${arn} is not a valid CloudWatch alarm ARN.`);
+    const [, region, accountId, name] = m as unknown as [string, string, string, string];
+    const alarm =
+      region === this.region && accountId === ctx.accountId
+        ? await this.store.getAlarm(ctx.accountId, name)
+        : undefined;
+    if (!alarm) throw new AwsError('CloudWatchResourceNotFoundException', `Alarm ${name} not found`);
+    return alarm;
+  }
+
+  async listTagsForResource(ctx: AlarmContext, input: { ResourceARN?: string }) {
+    const alarm = await this.alarmOfArn(ctx, input.ResourceARN);
+    return { Tags: this.parse(alarm).Tags ?? [] };
+  }
+
+  tagResource(ctx: AlarmContext, input: { ResourceARN?: string; Tags?: { Key?: string; Value?: string }[] }) {
+    if (input.Tags === undefined) throw notNull('tags');
+    const given = checkTags(input.Tags);
+    return this.changeTags(ctx, input.ResourceARN, (tags) => {
+      for (const { Key, Value } of given) tags.set(Key, Value);
+      if (tags.size > MAX_ALARM_TAGS) throw validation(`An alarm can have at most ${MAX_ALARM_TAGS} tags.`);
+    });
+  }
+
+  untagResource(ctx: AlarmContext, input: { ResourceARN?: string; TagKeys?: string[] }) {
+    if (input.TagKeys === undefined) throw notNull('tagKeys');
+    for (const key of input.TagKeys) {
+      if (key.length < 1 || key.length > 128) throw validation('Tag keys must be 1 to 128 characters long.');
+    }
+    return this.changeTags(ctx, input.ResourceARN, (tags) => {
+      for (const key of input.TagKeys ?? []) tags.delete(key);
+    });
+  }
+
+  /**
+   * Changes an alarm's tags, kept in its configuration, under the alarm's lock and through the store's upsert as
+   * PutMetricAlarm does. Tags are not shown by DescribeAlarms: the configuration's update time and history stay.
+   */
+  private async changeTags(
+    ctx: AlarmContext,
+    arn: string | undefined,
+    change: (tags: Map<string, string>) => void,
+  ): Promise<object> {
+    const { name } = await this.alarmOfArn(ctx, arn);
+    await this.exclusive(ctx.accountId, name, async () => {
+      const alarm = await this.store.getAlarm(ctx.accountId, name);
+      if (!alarm) throw new AwsError('CloudWatchResourceNotFoundException', `Alarm ${name} not found`);
+      const config = this.parse(alarm);
+      const tags = new Map((config.Tags ?? []).map((t) => [t.Key, t.Value]));
+      change(tags);
+      const list = [...tags].map(([Key, Value]) => ({ Key, Value }));
+      await this.store.putAlarm({ ...alarm, config: configWithTags(config, list) }, []);
+    });
     return {};
   }
 

@@ -1,9 +1,16 @@
 /**
  * Makes a plan's changes through the public APIs, in the plan's order, stopping at the first failure. ARNs are
  * never built: they are read from the server (GetQueueAttributes' QueueArn, DescribeEventBus' Arn, PutRule's
- * RuleArn), so a topology applies whatever the server's region and account.
+ * RuleArn, DescribeAlarms' AlarmArn), so a topology applies whatever the server's region and account.
  */
-import { CloudWatchClient, DeleteAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DeleteAlarmsCommand,
+  DescribeAlarmsCommand,
+  PutMetricAlarmCommand,
+  TagResourceCommand as TagAlarmCommand,
+  UntagResourceCommand as UntagAlarmCommand,
+} from '@aws-sdk/client-cloudwatch';
 import {
   CreateEventBusCommand,
   DeleteEventBusCommand,
@@ -186,6 +193,11 @@ class Resolver {
     return arn;
   }
 
+  async alarmArn(name: string): Promise<string> {
+    const answer = await this.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
+    return answer.MetricAlarms?.[0]?.AlarmArn ?? '';
+  }
+
   async ruleArn(bus: string, name: string): Promise<string> {
     const answer = await this.clients.events.send(new DescribeRuleCommand({ Name: name, EventBusName: bus }));
     return answer.Arn ?? '';
@@ -354,7 +366,13 @@ async function alarmActions(actions: readonly AlarmAction[], resolver: Resolver)
   return out;
 }
 
-async function putAlarm(alarm: TopologyAlarm, clients: TopologyClients, resolver: Resolver): Promise<void> {
+/** PutMetricAlarm: an upsert of every field; its Tags are set on creation only (TagResource changes them). */
+async function putAlarm(
+  alarm: TopologyAlarm,
+  create: boolean,
+  clients: TopologyClients,
+  resolver: Resolver,
+): Promise<void> {
   await clients.cloudwatch.send(
     new PutMetricAlarmCommand({
       AlarmName: alarm.name,
@@ -375,8 +393,7 @@ async function putAlarm(alarm: TopologyAlarm, clients: TopologyClients, resolver
       AlarmActions: await alarmActions(alarm.actions.alarm, resolver),
       OKActions: await alarmActions(alarm.actions.ok, resolver),
       InsufficientDataActions: await alarmActions(alarm.actions.insufficientData, resolver),
-      // Stored, not readable back (so not compared); an update sets them again.
-      Tags: tagList(alarm.tags),
+      ...(create ? { Tags: tagList(alarm.tags) } : {}),
     }),
   );
 }
@@ -386,8 +403,21 @@ async function applyAlarm(change: AlarmChange, clients: TopologyClients, resolve
     await clients.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: [change.name] }));
     return;
   }
-  if (!change.desired) throw new Error(`no desired state for ${describeChange(change)}`);
-  await putAlarm(change.desired, clients, resolver);
+  const alarm = change.desired;
+  if (!alarm) throw new Error(`no desired state for ${describeChange(change)}`);
+  if (change.action === 'create' || !onlyTags(change)) {
+    await putAlarm(alarm, change.action === 'create', clients, resolver);
+  }
+  if (change.action === 'update') {
+    const { set, remove } = tagDelta(change.current?.tags ?? {}, alarm.tags);
+    if (Object.keys(set).length === 0 && remove.length === 0) return;
+    const arn = await resolver.alarmArn(alarm.name);
+    const { cloudwatch } = clients;
+    if (Object.keys(set).length > 0) {
+      await cloudwatch.send(new TagAlarmCommand({ ResourceARN: arn, Tags: tagList(set) }));
+    }
+    if (remove.length > 0) await cloudwatch.send(new UntagAlarmCommand({ ResourceARN: arn, TagKeys: remove }));
+  }
 }
 
 function applyChange(change: Change, clients: TopologyClients, resolver: Resolver): Promise<void> {

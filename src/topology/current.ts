@@ -4,13 +4,15 @@
  *
  * Read: ListQueues (paged), GetQueueAttributes(All) and ListQueueTags per queue; ListEventBuses (paged), ListRules
  * per bus (paged; it carries every field DescribeRule does), ListTargetsByRule and ListTagsForResource per rule and
- * bus; DescribeAlarms (paged). ARNs are mapped back to names: a queue ARN to its queue, a bus ARN to its bus; an
- * HTTP target's Arn is its URL.
- *
- * Alarm tags cannot be read (the server stores them but serves no ListTagsForResource for CloudWatch), so the
- * alarms read here have no tags.
+ * bus; DescribeAlarms (paged) and CloudWatch's ListTagsForResource per alarm. ARNs are mapped back to names: a
+ * queue ARN to its queue, a bus ARN to its bus; an HTTP target's Arn is its URL.
  */
-import { type CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import {
+  type CloudWatchClient,
+  DescribeAlarmsCommand,
+  ListTagsForResourceCommand as ListAlarmTagsCommand,
+  type MetricAlarm,
+} from '@aws-sdk/client-cloudwatch';
 import {
   type EventBridgeClient,
   type EventBus,
@@ -53,8 +55,7 @@ export interface TopologyClients {
 }
 
 /**
- * What a server has, as the model spells it. Tags are as read, the ownership tag included; alarms have none (they
- * cannot be read). `buses` holds the custom buses only; `rules` the rules of every bus, the default one included.
+ * What a server has, as the model spells it. Tags are as read, the ownership tag included. `buses` holds the custom buses only; `rules` the rules of every bus, the default one included.
  */
 export interface CurrentState {
   readonly queues: readonly TopologyQueue[];
@@ -240,8 +241,8 @@ function alarmActionOf(action: string): AlarmAction {
   return queue === undefined ? { kind: 'url', url: action } : { kind: 'queue', queue };
 }
 
-/** An alarm as DescribeAlarms shows it (no tags: they cannot be read). A metric math alarm has no metric. */
-export function alarmFromApi(alarm: MetricAlarm): TopologyAlarm {
+/** An alarm as DescribeAlarms shows it, with its tags. A metric math alarm has no metric. */
+export function alarmFromApi(alarm: MetricAlarm, tags: Tags = {}): TopologyAlarm {
   const evaluationPeriods = alarm.EvaluationPeriods ?? 1;
   const math = alarm.Metrics !== undefined && alarm.Metrics.length > 0;
   return {
@@ -265,7 +266,7 @@ export function alarmFromApi(alarm: MetricAlarm): TopologyAlarm {
       ok: (alarm.OKActions ?? []).map(alarmActionOf),
       insufficientData: (alarm.InsufficientDataActions ?? []).map(alarmActionOf),
     },
-    tags: {},
+    tags,
   };
 }
 
@@ -380,16 +381,25 @@ async function readBusesAndRules(events: EventBridgeClient): Promise<{ buses: To
 }
 
 async function readAlarms(cloudwatch: CloudWatchClient): Promise<TopologyAlarm[]> {
-  const alarms: TopologyAlarm[] = [];
+  const listed: MetricAlarm[] = [];
   let token: string | undefined;
   do {
     const page = await cloudwatch.send(
       new DescribeAlarmsCommand({ AlarmTypes: ['MetricAlarm'], MaxRecords: 100, NextToken: token }),
     );
-    alarms.push(...(page.MetricAlarms ?? []).map(alarmFromApi));
+    listed.push(...(page.MetricAlarms ?? []));
     token = page.NextToken;
   } while (token);
-  return alarms;
+  const alarms = await mapLimited(listed, CONCURRENCY, async (alarm) => {
+    try {
+      const tags = await cloudwatch.send(new ListAlarmTagsCommand({ ResourceARN: alarm.AlarmArn }));
+      return alarmFromApi(alarm, tagMap(tags.Tags));
+    } catch (error) {
+      if (isNotFound(error)) return undefined; // deleted since it was listed
+      throw error;
+    }
+  });
+  return alarms.filter((a): a is TopologyAlarm => a !== undefined);
 }
 
 /** Everything a topology could manage that the server has now. */

@@ -4,13 +4,12 @@
  * Ownership: every queue, bus, rule and alarm `apply` writes carries the tag `switchyard:managed-by=topology`.
  * A resource of the file is always made to match it (an existing one without the tag is adopted: the tag is added).
  * A resource absent from the file is deleted only when it carries the tag; otherwise it is left alone and listed as
- * unmanaged. Alarms are never deleted: the server stores alarm tags but cannot show them, so there is no telling
- * which alarms apply wrote. The default bus is never created or deleted. A target belongs to its rule: the targets
+ * unmanaged. The default bus is never created or deleted. A target belongs to its rule: the targets
  * of a rule in the file are exactly the file's.
  *
  * Comparison is on the normalised model on both sides (the loader fills AWS's defaults, the reader the server's), so
  * numbers are numbers, absent values are defaults, and JSON values (event patterns, constant inputs) are compared
- * parsed, whatever their key order. Alarm tags are not compared (they cannot be read).
+ * parsed, whatever their key order.
  */
 import type { CurrentState } from './current.js';
 import {
@@ -212,7 +211,7 @@ function alarmFields(alarm: TopologyAlarm): Fields {
     'actions.alarm': alarm.actions.alarm.map(actionText),
     'actions.ok': alarm.actions.ok.map(actionText),
     'actions.insufficientData': alarm.actions.insufficientData.map(actionText),
-    // Tags are not compared: alarm tags cannot be read back.
+    ...prefixed('tags', alarm.tags),
   };
 }
 
@@ -343,7 +342,7 @@ export function plan(desired: Topology, current: CurrentState): Plan {
     }
   }
 
-  // Deletes, dependents first: a rule's targets, the rule, buses, then queues (sources before their DLQs).
+  // Deletes, dependents first: a rule's targets, the rule, buses, alarms, then queues (sources before their DLQs).
   const desiredRules = new Set(desired.rules.map((r) => ruleKey(r.bus, r.name)));
   const desiredBuses = new Set(desired.buses.map((b) => b.name));
   const busesToDelete = new Set(
@@ -387,7 +386,9 @@ export function plan(desired: Topology, current: CurrentState): Plan {
   }
   const desiredAlarms = new Set(desired.alarms.map((a) => a.name));
   for (const alarm of current.alarms) {
-    if (!desiredAlarms.has(alarm.name)) unmanaged.push({ kind: 'alarm', name: alarm.name });
+    if (desiredAlarms.has(alarm.name)) continue;
+    if (isManaged(alarm.tags)) changes.push({ action: 'delete', kind: 'alarm', name: alarm.name, current: alarm });
+    else unmanaged.push({ kind: 'alarm', name: alarm.name });
   }
   const desiredQueues = new Set(desired.queues.map((q) => q.name));
   const queuesToDelete: TopologyQueue[] = [];
@@ -451,9 +452,6 @@ export function formatPlan(plan: Plan): string {
     if (lines.length > 0) lines.push('');
     lines.push('Not in the file and not managed by it (left alone):');
     for (const resource of plan.unmanaged) lines.push(`  ${describeChange(resource)}`);
-    if (plan.unmanaged.some((r) => r.kind === 'alarm')) {
-      lines.push('  (alarms are never deleted: alarm tags cannot be read back, so ownership cannot be told)');
-    }
   }
   if (lines.length > 0) lines.push('');
   const s = summarize(plan);

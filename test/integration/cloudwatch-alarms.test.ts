@@ -1,6 +1,6 @@
 // CloudWatch metric alarms through @aws-sdk/client-cloudwatch, on a manual clock: PutMetricAlarm, DescribeAlarms,
-// DescribeAlarmsForMetric, DescribeAlarmHistory, DeleteAlarms, SetAlarmState, Enable/DisableAlarmActions and their
-// errors; the state machine driven by PutMetricData and the clock (missing data included); a metric math alarm;
+// DescribeAlarmsForMetric, DescribeAlarmHistory, DeleteAlarms, SetAlarmState, Enable/DisableAlarmActions, the tag
+// APIs (ListTagsForResource, TagResource, UntagResource) and their errors; the state machine driven by PutMetricData and the clock (missing data included); a metric math alarm;
 // and, end to end, an SQS backlog putting an AWS/SQS alarm into ALARM, its state-change event reaching a queue
 // through an EventBridge rule on the default bus, and its actions: a notification message on a queue and a POST.
 import assert from 'node:assert/strict';
@@ -19,12 +19,15 @@ import {
   DescribeAlarmsForMetricCommand,
   DisableAlarmActionsCommand,
   EnableAlarmActionsCommand,
+  ListTagsForResourceCommand,
   type MetricAlarm,
   type MetricDataQuery,
   PutMetricAlarmCommand,
   type PutMetricAlarmCommandInput,
   PutMetricDataCommand,
   SetAlarmStateCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { type EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { type Message, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
@@ -685,6 +688,71 @@ describe('CloudWatch metric alarms', () => {
     await rejectsWith(
       cw.send(new SetAlarmStateCommand({ AlarmName: a, StateValue: 'OK', StateReason: 'x' })),
       'ResourceNotFound',
+    );
+  });
+
+  test('alarm tags: set on creation, listed, added, overwritten and removed; an update keeps them', async () => {
+    const name = uniq('tagged');
+    const arn = alarmArn(name);
+    const tagsOf = async () => (await cw.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags;
+    await putAlarm({ AlarmName: name, Tags: [{ Key: 'team', Value: 'shop' }] });
+    assert.deepEqual(await tagsOf(), [{ Key: 'team', Value: 'shop' }]);
+
+    await cw.send(
+      new TagResourceCommand({
+        ResourceARN: arn,
+        Tags: [
+          { Key: 'team', Value: 'checkout' },
+          { Key: 'env', Value: 'prod' },
+        ],
+      }),
+    );
+    assert.deepEqual(await tagsOf(), [
+      { Key: 'team', Value: 'checkout' },
+      { Key: 'env', Value: 'prod' },
+    ]);
+    // PutMetricAlarm's Tags apply on creation only; the update changes no tag, and records no tag change.
+    await putAlarm({ AlarmName: name, Threshold: 20, Tags: [{ Key: 'other', Value: 'x' }] });
+    assert.deepEqual(await tagsOf(), [
+      { Key: 'team', Value: 'checkout' },
+      { Key: 'env', Value: 'prod' },
+    ]);
+    await cw.send(new UntagResourceCommand({ ResourceARN: arn, TagKeys: ['team', 'absent'] }));
+    assert.deepEqual(await tagsOf(), [{ Key: 'env', Value: 'prod' }]);
+    await cw.send(new UntagResourceCommand({ ResourceARN: arn, TagKeys: ['env'] }));
+    assert.deepEqual(await tagsOf(), []);
+    assert.equal((await history(name, 'ConfigurationUpdate')).length, 2);
+
+    const fifty = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+    await cw.send(new TagResourceCommand({ ResourceARN: arn, Tags: fifty }));
+    await rejectsWith(
+      cw.send(new TagResourceCommand({ ResourceARN: arn, Tags: [{ Key: 'one-more', Value: 'v' }] })),
+      'ValidationException',
+    );
+    assert.equal((await tagsOf())?.length, 50);
+  });
+
+  test('tag APIs: an unknown alarm is ResourceNotFoundException (404), a malformed ARN InvalidParameterValue', async () => {
+    const gone = uniq('gone');
+    for (const send of [
+      () => cw.send(new ListTagsForResourceCommand({ ResourceARN: alarmArn(gone) })),
+      () => cw.send(new TagResourceCommand({ ResourceARN: alarmArn(gone), Tags: [{ Key: 'a', Value: 'b' }] })),
+      () => cw.send(new UntagResourceCommand({ ResourceARN: alarmArn(gone), TagKeys: ['a'] })),
+    ]) {
+      await rejectsWith(send(), 'ResourceNotFoundException', `Alarm ${gone} not found`, 404);
+    }
+    // Another account's alarm of the same name is not this caller's.
+    const name = uniq('mine');
+    await putAlarm({ AlarmName: name });
+    await rejectsWith(
+      cw.send(new ListTagsForResourceCommand({ ResourceARN: alarmArn(name).replace(ACCOUNT, '111111111111') })),
+      'ResourceNotFoundException',
+    );
+    await rejectsWith(
+      cw.send(new ListTagsForResourceCommand({ ResourceARN: 'arn:aws:sqs:us-east-1:000000000000:orders' })),
+      'InvalidParameterValueException',
+      undefined,
+      400,
     );
   });
 

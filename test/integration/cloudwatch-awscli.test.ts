@@ -595,6 +595,29 @@ describe('aws cloudwatch (CLI 2.9, Query protocol): alarms', () => {
     assert.match(badPeriod.message, /Period/);
   });
 
+  test('list-tags-for-resource, tag-resource, untag-resource on an alarm ARN', async () => {
+    const arn = 'arn:aws:cloudwatch:us-east-1:000000000000:alarm:cli-tags';
+    await cwJson(
+      'put-metric-alarm --alarm-name cli-tags --namespace Cli/Alarms --metric-name Orders --statistic Sum',
+      ...words('--period 60 --evaluation-periods 1 --threshold 1 --comparison-operator GreaterThanThreshold'),
+      ...words('--tags Key=team,Value=core'),
+    );
+    assert.deepEqual(await cwJson(`list-tags-for-resource --resource-arn ${arn}`), {
+      Tags: [{ Key: 'team', Value: 'core' }],
+    });
+    assert.deepEqual(await cwJson(`tag-resource --resource-arn ${arn} --tags Key=env,Value=prod`), {});
+    assert.deepEqual(await cwJson(`untag-resource --resource-arn ${arn} --tag-keys team`), {});
+    assert.deepEqual(await cwJson(`list-tags-for-resource --resource-arn ${arn}`), {
+      Tags: [{ Key: 'env', Value: 'prod' }],
+    });
+    const gone = cliError(await cw(`list-tags-for-resource --resource-arn ${arn}-gone`));
+    assert.deepEqual(gone, {
+      code: 'ResourceNotFoundException',
+      operation: 'ListTagsForResource',
+      message: 'Alarm cli-tags-gone not found',
+    });
+  });
+
   test('set-alarm-state, describe-alarm-history, disable/enable-alarm-actions, delete-alarms', async () => {
     await cwJson(
       'put-metric-alarm --alarm-name cli-state --namespace Cli/Alarms --metric-name Latency --statistic Maximum',

@@ -3,7 +3,12 @@
 // was applied.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DeleteAlarmsCommand,
+  DescribeAlarmsCommand,
+  ListTagsForResourceCommand as ListAlarmTagsCommand,
+  PutMetricAlarmCommand,
+} from '@aws-sdk/client-cloudwatch';
 import {
   DescribeRuleCommand,
   ListTagsForResourceCommand,
@@ -49,6 +54,16 @@ async function queueAttributesOf(name: string): Promise<Record<string, string>> 
 }
 
 const queueArn = async (name: string) => (await queueAttributesOf(name)).QueueArn ?? '';
+
+async function alarmTags(arn: string | undefined): Promise<Record<string, string | undefined>> {
+  const answer = await clients.cloudwatch.send(new ListAlarmTagsCommand({ ResourceARN: arn }));
+  return Object.fromEntries((answer.Tags ?? []).map((tag) => [tag.Key, tag.Value]));
+}
+
+async function alarmNames(names: string[]): Promise<(string | undefined)[]> {
+  const { MetricAlarms = [] } = await clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: names }));
+  return MetricAlarms.map((a) => a.AlarmName);
+}
 
 /** Every resource of `topology` is on the server as declared, read back with the SDK's own calls. */
 async function assertServerHas(topology: Topology): Promise<void> {
@@ -134,6 +149,7 @@ async function assertServerHas(topology: Topology): Promise<void> {
       alarm.actions.alarm.map((a) => (a.kind === 'queue' ? queueArn(a.queue) : a.url)),
     );
     assert.deepEqual(actual.AlarmActions, expectedActions);
+    assert.deepEqual(await alarmTags(actual.AlarmArn), { ...alarm.tags, ...MARKER }, `alarm ${alarm.name}: tags`);
   }
 }
 
@@ -260,6 +276,54 @@ describe(`apply ${EXAMPLE}`, () => {
       back.plan.changes.filter((c) => c.action === 'delete').map((c) => `${c.kind} ${c.name}`),
       ['queue topology-test-added'],
     );
+    assert.equal(formatPlan((await applyTopology(topology, clients, { dryRun: true })).plan), 'No changes.');
+  });
+
+  test('alarms: tags changed in place; a removed alarm of the topology is deleted, an unmanaged one left alone', async () => {
+    const [tagged, removed] = topology.alarms;
+    assert.ok(tagged && removed, 'the example has two alarms');
+    // An alarm someone else made, without the ownership tag.
+    await clients.cloudwatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: 'topology-test-unmanaged',
+        Namespace: 'Tests',
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanThreshold',
+      }),
+    );
+    const next: Topology = {
+      ...topology,
+      alarms: topology.alarms
+        .filter((a) => a !== removed)
+        .map((a) => (a === tagged ? { ...a, tags: { ...a.tags, owner: 'tests' } } : a)),
+    };
+    const dry = await applyTopology(next, clients, { dryRun: true });
+    assert.deepEqual(formatPlan(dry.plan).split('\n'), [
+      `~ alarm ${tagged.name}: tags.owner (none) → "tests"`,
+      `- alarm ${removed.name}`,
+      '',
+      'Not in the file and not managed by it (left alone):',
+      '  alarm topology-test-unmanaged',
+      '',
+      'Plan: 0 to create, 1 to update, 1 to delete.',
+    ]);
+    await applyTopology(next, clients);
+    assert.deepEqual(await alarmNames([removed.name]), []);
+    assert.deepEqual(await alarmNames(['topology-test-unmanaged']), ['topology-test-unmanaged']);
+    await assertServerHas(next);
+
+    // Back to the file as it is: the removed alarm comes back, the extra tag goes (UntagResource).
+    const back = await applyTopology(topology, clients);
+    assert.deepEqual(
+      back.plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`),
+      [`update alarm ${tagged.name}`, `create alarm ${removed.name}`],
+    );
+    await assertServerHas(topology);
+    await clients.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: ['topology-test-unmanaged'] }));
     assert.equal(formatPlan((await applyTopology(topology, clients, { dryRun: true })).plan), 'No changes.');
   });
 

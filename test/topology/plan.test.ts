@@ -26,7 +26,7 @@ function serverWith(topology: Topology, tagged = true): CurrentState {
     queues: topology.queues.map((q) => ({ ...q, tags: tag(q.tags) })),
     buses: topology.buses.map((b) => ({ ...b, tags: tag(b.tags) })),
     rules: topology.rules.map((r) => ({ ...r, tags: tag(r.tags) })),
-    alarms: topology.alarms.map((a) => ({ ...a, tags: {} })),
+    alarms: topology.alarms.map((a) => ({ ...a, tags: tag(a.tags) })),
   };
 }
 
@@ -116,7 +116,7 @@ describe('plan', () => {
             }
           : r,
       ),
-      alarms: current.alarms.map((a) => ({ ...a, threshold: 5 })),
+      alarms: current.alarms.map((a) => ({ ...a, threshold: 5, tags: managed({ team: 'ops' }) })),
     };
     const p = plan(SHOP, edited);
     assert.deepEqual(p.errors, []);
@@ -129,7 +129,9 @@ describe('plan', () => {
       '    description (none) → "Orders"',
       '    state "DISABLED" → "ENABLED"',
       '~ target orders-to-queue/q (bus shop): retryPolicy.maximumRetryAttempts 3 → 185',
-      '~ alarm dlq-not-empty: threshold 5 → 0',
+      '~ alarm dlq-not-empty:',
+      '    threshold 5 → 0',
+      '    tags.team "ops" → (none)',
       '',
       'Plan: 0 to create, 4 to update, 0 to delete.',
     ]);
@@ -146,12 +148,13 @@ describe('plan', () => {
         'update bus shop',
         'update rule orders-to-queue',
         'update rule tick',
+        'update alarm dlq-not-empty',
       ],
     );
     assert.match(formatPlan(p), /^~ queue orders-dlq: tags\.switchyard:managed-by \(none\) → "topology"$/m);
   });
 
-  test('deletes: only what carries the ownership tag, dependents first (targets, rules, buses, sources, DLQs)', () => {
+  test('deletes: only what carries the ownership tag, dependents first (targets, rules, buses, alarms, sources, DLQs)', () => {
     const p = plan(yaml('version: 1'), serverWith(SHOP));
     assert.deepEqual(p.errors, []);
     assert.deepEqual(heads(p), [
@@ -160,14 +163,13 @@ describe('plan', () => {
       '- target tick/q',
       '- rule tick',
       '- bus shop',
+      '- alarm dlq-not-empty',
       '- queue alerts',
       '- queue orders',
       '- queue orders-dlq',
     ]);
-    // Alarms are never deleted: their tags cannot be read, so they are left alone.
-    assert.deepEqual(p.unmanaged, [{ kind: 'alarm', name: 'dlq-not-empty' }]);
-    assert.match(formatPlan(p), /alarms are never deleted/);
-    assert.match(formatPlan(p), /\nPlan: 0 to create, 0 to update, 8 to delete\.$/);
+    assert.deepEqual(p.unmanaged, []);
+    assert.match(formatPlan(p), /\nPlan: 0 to create, 0 to update, 9 to delete\.$/);
   });
 
   test('what is neither in the file nor tagged as its own is left alone and listed', () => {
@@ -195,7 +197,6 @@ describe('plan', () => {
         '  rule tick',
         '  rule orders-to-queue (bus shop)',
         '  alarm dlq-not-empty',
-        '  (alarms are never deleted: alarm tags cannot be read back, so ownership cannot be told)',
         '',
         'No changes.',
       ].join('\n'),

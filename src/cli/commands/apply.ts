@@ -96,9 +96,9 @@ The plan lists each change as "+ queue orders" (create), "~ queue orders: visibi
 already matches the file). Changes are made in a safe order: queues (dead-letter queues first), buses, rules,
 targets, alarms; then deletes, dependents first.
 
-Ownership: everything apply writes is tagged ${'`'}switchyard:managed-by=topology${'`'}. A queue, bus or rule that is not in
-the file is deleted only if it carries that tag; anything else is left alone and listed as not managed. Alarms are
-never deleted (their tags cannot be read back). The default bus is never created or deleted.
+Ownership: everything apply writes is tagged ${'`'}switchyard:managed-by=topology${'`'}. A queue, bus, rule or alarm that is
+not in the file is deleted only if it carries that tag; anything else is left alone and listed as not managed. The
+default bus is never created or deleted.
 
 Exit status: 0 when the server matches the file (or with --dry-run, when the plan was printed); 1 when the server
 refuses a change (the change and the AWS error are printed; the changes before it stay made), the plan cannot be
