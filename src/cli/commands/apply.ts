@@ -4,6 +4,7 @@
 // other commands do not pay for it at start-up.
 import type { Command, CommanderError } from 'commander';
 import { addEndpointOption, awsClientConfig, CliError, resolveEndpoint, toCliError } from '../endpoint.js';
+import { readTopologyFile } from '../topology-file.js';
 
 interface ApplyOptions {
   file: string;
@@ -21,26 +22,12 @@ async function apply(opts: ApplyOptions): Promise<void> {
   } catch (error) {
     throw new CliError((error as Error).message, 2);
   }
-  const { loadTopology } = await import('../../topology/load.js');
-  const { TopologyError } = await import('../../topology/errors.js');
   const { readCurrentState } = await import('../../topology/current.js');
   const { plan: makePlan, formatPlan, planToJson, summarize } = await import('../../topology/plan.js');
   const { ApplyError, applyPlan, topologyClients } = await import('../../topology/apply.js');
 
-  let topology: Awaited<ReturnType<typeof loadTopology>>;
-  try {
-    topology = await loadTopology(opts.file);
-  } catch (error) {
-    if (error instanceof TopologyError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CliError(`${opts.file}: no such file (give the topology with -f <path>)`, 2);
-    if (code === 'EISDIR') throw new CliError(`${opts.file}: is a directory`, 2);
-    throw error;
-  }
+  const topology = await readTopologyFile(opts.file);
+  if (!topology) return;
 
   const clients = topologyClients(awsClientConfig(endpoint));
   try {

@@ -3,6 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { CliError } from '../endpoint.js';
+import { readTopologyFile } from '../topology-file.js';
 
 export type TemplateFormat = 'json' | 'yaml';
 
@@ -20,24 +21,10 @@ interface ExportOptions {
 
 async function exportCloudFormation(opts: ExportOptions): Promise<void> {
   // Loaded here so that the other commands do not pay for the YAML parser and the schema at start-up.
-  const { loadTopology, TopologyError, toCloudFormation, cloudFormationNotes } = await import(
-    '../../topology/index.js'
-  );
+  const { toCloudFormation, cloudFormationNotes } = await import('../../topology/cloudformation.js');
   const { stringify } = await import('yaml');
-  let topology: Awaited<ReturnType<typeof loadTopology>>;
-  try {
-    topology = await loadTopology(opts.file);
-  } catch (error) {
-    if (error instanceof TopologyError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CliError(`${opts.file}: no such file (give the topology with -f <path>)`, 2);
-    if (code === 'EISDIR') throw new CliError(`${opts.file}: is a directory`, 2);
-    throw error;
-  }
+  const topology = await readTopologyFile(opts.file);
+  if (!topology) return;
   const template = toCloudFormation(topology, { description: `Switchyard topology from ${opts.file}` });
   const format = templateFormat(opts.format, opts.output);
   const text =
