@@ -122,10 +122,11 @@ export function toCliError(error: unknown, endpoint: string): CliError {
 }
 
 /** GET over node:http(s): unlike fetch, it does not refuse the ports browsers block (6000, 6665...). */
-function get(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+function get(url: string, timeoutMs: number, token: string | undefined): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const lib = url.startsWith('https:') ? https : http;
-    const req = lib.get(url, { headers: { accept: 'application/json' }, timeout: timeoutMs }, (res) => {
+    const headers = { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const req = lib.get(url, { headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
@@ -136,14 +137,24 @@ function get(url: string, timeoutMs: number): Promise<{ status: number; body: st
   });
 }
 
-/** GET a JSON document from the server. */
-export async function getJson(endpoint: string, path: string): Promise<unknown> {
+/**
+ * GET a JSON document from the server's console API; beyond loopback that asks for the console token, taken from
+ * SWITCHYARD_CONSOLE_TOKEN.
+ */
+export async function getJson(
+  endpoint: string,
+  path: string,
+  token: string | undefined = process.env.SWITCHYARD_CONSOLE_TOKEN || undefined,
+): Promise<unknown> {
   const url = `${endpoint}${path}`;
   let res: { status: number; body: string };
   try {
-    res = await get(url, 30_000);
+    res = await get(url, 30_000, token);
   } catch (error) {
     throw toCliError(error, endpoint);
+  }
+  if (res.status === 401) {
+    throw new CliError(`GET ${url}: the server asks for its console token: set SWITCHYARD_CONSOLE_TOKEN`);
   }
   if (res.status < 200 || res.status > 299) {
     throw new CliError(`GET ${url}: HTTP ${res.status}${res.body ? ` ${res.body.slice(0, 200)}` : ''}`);

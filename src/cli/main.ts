@@ -46,6 +46,16 @@ export function buildProgram(): Command {
     .option('--no-metrics', "record no metrics of the server's own work (AWS/SQS, AWS/Events, /metrics counters)")
     .option('--config <file>', 'a topology file (switchyard.yaml) to apply, as `switchyard apply` does, once listening')
     .option(
+      '--trace-retention-seconds <n>',
+      "seconds each event's path (the console's Event trace) is kept; 0 records none",
+      integer,
+      DEFAULT_CONFIG.traceRetentionSeconds,
+    )
+    .option(
+      '--console-token <token>',
+      'login token of the web console when listening beyond loopback (default: $SWITCHYARD_CONSOLE_TOKEN)',
+    )
+    .option(
       '--limit <name=value>',
       `override a service limit, repeatable; names: ${LIMIT_NAMES.join(', ')}`,
       collect,
@@ -62,6 +72,8 @@ export function buildProgram(): Command {
         logLevel: string;
         metrics: boolean;
         config?: string;
+        traceRetentionSeconds: number;
+        consoleToken?: string;
         limit: string[];
       }) => {
         let limits: Limits | undefined;
@@ -96,6 +108,8 @@ export function buildProgram(): Command {
             logLevel: opts.logLevel,
             metrics: opts.metrics,
             config: opts.config,
+            traceRetentionSeconds: opts.traceRetentionSeconds,
+            consoleToken: opts.consoleToken ?? (process.env.SWITCHYARD_CONSOLE_TOKEN || undefined),
             limits,
           });
         } catch (error) {

@@ -9,6 +9,7 @@ import { type AutoscalingOptions, type ScalingPolicy, scalingPolicy } from './co
 import { EventTypeMismatchError, SwitchyardClientError } from './errors.js';
 import { type EventInput, parseEnvelope, type ReceivedEvent } from './events.js';
 import type { IdempotencyStore } from './idempotency.js';
+import type { FailureLog } from './switchyard-failures.js';
 
 /** What a handler learns about the message besides its content. */
 export interface MessageContext {
@@ -77,6 +78,14 @@ export interface ConsumeBaseOptions {
    * with the queue URL (one event routed to two queues is handled once per queue).
    */
   idempotency?: IdempotencyOptions;
+  /**
+   * Where to record why a handler failed on a message (a `SwitchyardFailureLog`, say), so that an operator sees the
+   * reason beside the message, in its dead-letter queue too. Each failure (a throw, a `permanent()` error, a message a
+   * batch handler reports failed) is recorded as `{ messageId, code: error.code ?? error.name, message }`, the code
+   * and message of a `permanent(err)` being `err`'s. Best effort: the message is settled without waiting for the log,
+   * and a failing log is reported through `error` (operation `failure_log`), never thrown. @defaultValue none
+   */
+  failureLog?: FailureLog;
 }
 
 export interface IdempotencyOptions {
@@ -158,6 +167,7 @@ export interface Resolved {
   batchHandler: BatchHandler<unknown> | undefined;
   decode: ((message: Message) => unknown) | undefined;
   idempotency: IdempotencyOptions | undefined;
+  failureLog: FailureLog | undefined;
   coalesce: ResolvedCoalesce | undefined;
 }
 
@@ -326,6 +336,7 @@ export function resolveOptions(
     retry: { baseDelaySeconds, maxDelaySeconds, jitter },
     shutdownTimeoutMs: numberIn('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000, 0, 2 ** 31 - 1),
     idempotency: options.idempotency,
+    failureLog: options.failureLog,
     handleSignals: options.handleSignals ?? false,
     handler: handler as MessageHandler<unknown> | undefined,
     batchHandler: batchHandler as BatchHandler<unknown> | undefined,

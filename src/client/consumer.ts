@@ -94,6 +94,7 @@ import {
 import { type AutoscalingOptions, BusyMeter, nextConcurrency, type ScalingPolicy } from './consumer-scaling.js';
 import { LatencyWindow } from './consumer-stats.js';
 import { SwitchyardClientError } from './errors.js';
+import type { RecordedFailure } from './switchyard-failures.js';
 
 export type { Jitter } from './consumer-policy.js';
 export type {
@@ -189,6 +190,7 @@ export type ConsumerOperation =
   | 'idempotency'
   | 'autoscale'
   | 'coalesce'
+  | 'failure_log'
   | 'internal';
 
 export interface ConsumerStats {
@@ -312,6 +314,29 @@ function reportedFailed(messageId: string): Error {
   return error;
 }
 
+/**
+ * What the failure log records of a handler's error: its `code` (a string, or a number as text) or else its `name`, and
+ * its message. A `permanent(err)` is recorded as `err`: its own code would only say "permanent".
+ */
+function loggedFailure(messageId: string, error: unknown): RecordedFailure {
+  const shown = isPermanent(error) && error instanceof Error && error.cause !== undefined ? error.cause : error;
+  if (typeof shown !== 'object' || shown === null) return { messageId, message: String(shown) };
+  const { code, name, message } = shown as { code?: unknown; name?: unknown; message?: unknown };
+  const label =
+    typeof code === 'string' && code !== ''
+      ? code
+      : typeof code === 'number'
+        ? String(code)
+        : typeof name === 'string' && name !== ''
+          ? name
+          : undefined;
+  return {
+    messageId,
+    ...(label !== undefined ? { code: label } : {}),
+    message: typeof message === 'string' ? message : String(shown),
+  };
+}
+
 /** The ids a batch handler's result reports failed (none unless it is a `{ failed: string[] }`). */
 function failedIdsOf(result: unknown): string[] {
   if (typeof result !== 'object' || result === null || !('failed' in result) || !Array.isArray(result.failed))
@@ -356,6 +381,8 @@ class SqsConsumer implements Consumer {
   /** By MessageId. */
   readonly #held = new Map<string, Held>();
   readonly #givenUp = new Set<string>();
+  /** Failure-log writes under way: shutdown gives them until its deadline. */
+  readonly #failureLogs = new Set<Promise<void>>();
 
   readonly #counters = {
     handled: 0,
@@ -1085,6 +1112,7 @@ class SqsConsumer implements Consumer {
   /** Settles a message whose handler failed: retried after a backoff, or given up on. Returns its new visibility. */
   async #failed(h: Held, error: unknown): Promise<number> {
     this.#counters.failed += 1;
+    this.#logFailure(h, error);
     this.#emit('processing_error', error, this.#info(h));
     if (isPermanent(error)) return this.#giveUp(h, error, 'permanent_error');
     // Past the last receive (a count above the maximum means the redrive is not happening: a missing dead-letter
@@ -1098,6 +1126,22 @@ class SqsConsumer implements Consumer {
     this.#emit('retry', { ...this.#info(h), error, delaySeconds });
     await this.#changeVisibility(h, delaySeconds, 'change_visibility');
     return delaySeconds;
+  }
+
+  /** Records the failure in the failure log, if there is one, without waiting for it; a failing log is reported. */
+  #logFailure(h: Held, error: unknown): void {
+    const log = this.#o.failureLog;
+    if (!log) return;
+    let recorded: Promise<void>;
+    try {
+      recorded = Promise.resolve(log.record(this.#o.queueUrl, [loggedFailure(h.messageId, error)]));
+    } catch (thrown) {
+      recorded = Promise.reject(thrown);
+    }
+    const tracked: Promise<void> = recorded
+      .catch((thrown: unknown) => this.#error(thrown, 'failure_log', h.messageId))
+      .finally(() => this.#failureLogs.delete(tracked));
+    this.#failureLogs.add(tracked);
   }
 
   /**
@@ -1255,6 +1299,9 @@ class SqsConsumer implements Consumer {
       while (!timedOut && this.#work.size > 0) {
         if ((await Promise.race([Promise.allSettled([...this.#work]), deadline])) === 'deadline') timedOut = true;
       }
+      // The failure log is best effort: its writes get what is left of the deadline, and no handler waits on them.
+      if (!timedOut && this.#failureLogs.size > 0)
+        await Promise.race([Promise.allSettled([...this.#failureLogs]), deadline]);
     } finally {
       clearTimeout(timer);
     }

@@ -13,7 +13,9 @@ export type ClientErrorCode =
   /** A consumer's handler declared that a message can never succeed (the consumer's PermanentError). */
   | 'PERMANENT_FAILURE'
   /** A SwitchyardIdempotencyStore call the server refused, or that did not reach it (IdempotencyStoreError). */
-  | 'IDEMPOTENCY_STORE_FAILED';
+  | 'IDEMPOTENCY_STORE_FAILED'
+  /** A SwitchyardFailureLog call the server refused, or that did not reach it (FailureLogError). */
+  | 'FAILURE_LOG_FAILED';
 
 /** The base of every error the client throws or rejects with. */
 export class SwitchyardClientError extends Error {

@@ -95,6 +95,13 @@ export {
   type PutEventsSender,
 } from './producer.js';
 export {
+  type FailureLog,
+  FailureLogError,
+  type RecordedFailure,
+  SwitchyardFailureLog,
+  type SwitchyardFailureLogOptions,
+} from './switchyard-failures.js';
+export {
   IdempotencyStoreError,
   SwitchyardIdempotencyStore,
   type SwitchyardIdempotencyStoreOptions,

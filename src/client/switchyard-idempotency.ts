@@ -9,6 +9,7 @@
 import { SwitchyardClientError } from './errors.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, type IdempotencyStore } from './idempotency.js';
 import { MicroBatcher } from './micro-batch.js';
+import { callSwitchyard, type EndpointClient, serverUrl } from './switchyard-api.js';
 
 const TARGET_PREFIX = 'SwitchyardIdempotency.';
 
@@ -22,14 +23,6 @@ const MAX_TTL_SECONDS = 604_800;
 /** A lone UTF-16 surrogate, which the server refuses (it cannot be stored as UTF-8 unchanged). */
 const LONE_SURROGATE = /\p{Cs}/u;
 
-/** What an AWS SDK v3 client's resolved `config.endpoint` gives, when the client was given an endpoint. */
-interface SdkEndpoint {
-  protocol: string;
-  hostname: string;
-  port?: number | undefined;
-  path: string;
-}
-
 export interface SwitchyardIdempotencyStoreOptions {
   /** The Switchyard server's URL, such as `http://127.0.0.1:4566`. @defaultValue the endpoint of `client` */
   endpoint?: string;
@@ -37,7 +30,7 @@ export interface SwitchyardIdempotencyStoreOptions {
    * An AWS SDK v3 client (the consumer's `SQSClient`, say) configured with the Switchyard server's endpoint; only its
    * endpoint is used, when `endpoint` is not given. Requests are not signed (Switchyard does not check signatures).
    */
-  client?: { config: { endpoint?: (() => Promise<SdkEndpoint>) | undefined } };
+  client?: EndpointClient;
   /**
    * How long a key is held when `put` is given no time to live, in ms. Times to live go to the server in whole
    * seconds, rounded up and clamped to 1 second .. 7 days. @defaultValue 24 hours
@@ -84,26 +77,6 @@ export class IdempotencyStoreError extends SwitchyardClientError {
   }
 }
 
-/** The URL of an SDK endpoint (IPv6 hosts in brackets). */
-function endpointUrl(e: SdkEndpoint): string {
-  const host = e.hostname.includes(':') && !e.hostname.startsWith('[') ? `[${e.hostname}]` : e.hostname;
-  const protocol = e.protocol.endsWith(':') ? e.protocol : `${e.protocol}:`;
-  return `${protocol}//${host}${e.port !== undefined ? `:${e.port}` : ''}${e.path || '/'}`;
-}
-
-/** The error code of an AWS JSON error body: the shape of `__type` (after any `namespace#`), or `code`. */
-function errorOf(text: string): { code?: string; message?: string } {
-  try {
-    const body = JSON.parse(text) as { __type?: unknown; code?: unknown; message?: unknown; Message?: unknown };
-    const type = typeof body.__type === 'string' ? body.__type : typeof body.code === 'string' ? body.code : undefined;
-    const message =
-      typeof body.message === 'string' ? body.message : typeof body.Message === 'string' ? body.Message : undefined;
-    return { code: type?.slice(type.lastIndexOf('#') + 1), message };
-  } catch {
-    return {};
-  }
-}
-
 /**
  * An {@link IdempotencyStore} kept by the Switchyard server (see the file's head). A key put at `t` with time to live
  * `ttl` is held while the server's clock is before `t + ttl` (rounded up to the second); putting it again starts its
@@ -133,19 +106,7 @@ export class SwitchyardIdempotencyStore implements IdempotencyStore {
       );
     }
     if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
-    const endpoint = options.client?.config.endpoint;
-    if (options.endpoint !== undefined) {
-      this.#url = Promise.resolve(new URL(options.endpoint).href);
-    } else if (endpoint) {
-      this.#url = endpoint().then(endpointUrl);
-      // Its failure reaches every request; not an unhandled rejection meanwhile.
-      this.#url.catch(() => undefined);
-    } else {
-      throw new TypeError(
-        'SwitchyardIdempotencyStore needs `endpoint`, or a `client` configured with an endpoint: the Switchyard ' +
-          "server's URL (it works only against Switchyard)",
-      );
-    }
+    this.#url = serverUrl(options, 'SwitchyardIdempotencyStore');
     this.ttlMs = ttlMs;
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#timeoutMs = timeoutMs;
@@ -204,55 +165,15 @@ export class SwitchyardIdempotencyStore implements IdempotencyStore {
   }
 
   /** One request; resolves with the answer's JSON object. */
-  async #call(action: string, body: object): Promise<object> {
-    const url = await this.#url;
-    let status: number;
-    let text: string;
-    try {
-      const response = await this.#fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-amz-json-1.0',
-          'x-amz-target': `${TARGET_PREFIX}${action}`,
-        },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      status = response.status;
-      text = await response.text();
-    } catch (error) {
-      const timeout = (error as { name?: unknown } | null)?.name === 'TimeoutError';
-      throw new IdempotencyStoreError(
-        {
-          action,
-          errorCode: timeout ? 'TimeoutError' : 'NetworkingError',
-          errorMessage: timeout
-            ? `no answer from ${url} within ${this.#timeoutMs} ms`
-            : `could not reach ${url}: ${(error as Error)?.message ?? String(error)}`,
-        },
-        { cause: error },
-      );
-    }
-    if (status < 200 || status > 299) {
-      const { code, message } = errorOf(text);
-      throw new IdempotencyStoreError({
-        action,
-        status,
-        errorCode: code ?? `Http${status}`,
-        errorMessage: message ?? (text.slice(0, 200) || 'no message'),
-      });
-    }
-    try {
-      const out: unknown = JSON.parse(text || '{}');
-      if (typeof out === 'object' && out !== null && !Array.isArray(out)) return out;
-    } catch {
-      // Reported below.
-    }
-    throw new IdempotencyStoreError({
+  #call(action: string, body: object): Promise<object> {
+    return callSwitchyard({
+      url: this.#url,
+      fetch: this.#fetch,
+      timeoutMs: this.#timeoutMs,
+      targetPrefix: TARGET_PREFIX,
       action,
-      status,
-      errorCode: 'InvalidResponse',
-      errorMessage: `the answer is not a JSON object: ${text.slice(0, 200)}`,
+      body,
+      fail: (failure, options) => new IdempotencyStoreError(failure, options),
     });
   }
 }

@@ -104,3 +104,20 @@ export const IDEMPOTENCY_LIMITS = Object.freeze({
   /** `TtlSeconds` of a PutKeys that gives none: 24 hours. */
   defaultTtlSeconds: 86_400,
 });
+
+/**
+ * The Switchyard failures API (`SwitchyardFailures.*`): consumers' records of why a message failed. Fixed by the wire
+ * contract like IDEMPOTENCY_LIMITS, because the client (`SwitchyardFailureLog`) batches and truncates to these values.
+ */
+export const FAILURE_LIMITS = Object.freeze({
+  /** Entries per RecordFailures request. */
+  maxEntriesPerRequest: 100,
+  /** Longest MessageId, in characters (SQS's own ids are 36). */
+  maxMessageIdLength: 100,
+  /** Longest ErrorCode, in characters. */
+  maxErrorCodeLength: 256,
+  /** Longest ErrorMessage, in characters. */
+  maxErrorMessageLength: 4096,
+  /** How long a record is kept after its last failure: 14 days, the longest an SQS message can be retained. */
+  retentionMs: 14 * 86_400_000,
+});

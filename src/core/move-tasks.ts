@@ -33,6 +33,28 @@ export function validateMoveRate(rate: number | undefined): void {
   }
 }
 
+/** The two ends of a move, as the destination rules see them. */
+export interface MoveEnd {
+  id: number;
+  fifo: boolean;
+}
+
+/**
+ * Why a queue cannot take messages moved from `source`, if it cannot: as StartMessageMoveTask says it. A move goes to
+ * another queue of the same type (a FIFO queue's messages carry groups and sequence numbers a standard queue lacks).
+ */
+export function moveDestinationProblem(source: MoveEnd, destination: MoveEnd): string | undefined {
+  if (destination.id === source.id) return 'The destination queue must be different from the source queue.';
+  if (destination.fifo !== source.fifo) return 'The destination queue must be of the same type as the source queue.';
+  return undefined;
+}
+
+/** Throws the InvalidParameterValue StartMessageMoveTask answers when `destination` cannot take `source`'s messages. */
+export function checkMoveDestination(source: MoveEnd, destination: MoveEnd): void {
+  const problem = moveDestinationProblem(source, destination);
+  if (problem !== undefined) throw new AwsError('InvalidParameterValue', problem);
+}
+
 /**
  * A token bucket for a throttled task: `rate` messages a second, at most one second's worth saved up.
  * Returns the new budget after `elapsedMs`; the caller spends whole messages from it.

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { AwsError } from '../core/errors.js';
 import type { IdempotencyContext, IdempotencyService } from '../services/idempotency-service.js';
 import type { RequestLog } from '../services/sqs-api.js';
-import { parseJsonObjectBody } from './json-body.js';
-import { noteResource } from './request-resource.js';
+import { type ExtensionAction, extensionAction, handleExtensionJson } from './extension-json.js';
 import type { WireResponse } from './wire.js';
 
 /**
@@ -15,39 +13,28 @@ export const IDEMPOTENCY_TARGET_PREFIX = 'SwitchyardIdempotency.';
 
 const keys = z.array(z.string()).optional();
 
-interface IdempotencyAction {
-  schema: z.ZodType;
-  call: (service: IdempotencyService, ctx: IdempotencyContext, input: never) => Promise<object>;
-}
-
 const action = <I>(
   schema: z.ZodType<I>,
   call: (service: IdempotencyService, ctx: IdempotencyContext, input: I) => Promise<object>,
-): IdempotencyAction => ({ schema, call: call as IdempotencyAction['call'] });
+) => extensionAction(schema, call);
 
-const ACTIONS: Record<string, IdempotencyAction | undefined> = {
+const ACTIONS: Record<string, ExtensionAction<IdempotencyService, IdempotencyContext> | undefined> = {
   CheckKeys: action(z.object({ Keys: keys }), (s, ctx, i) => s.checkKeys(ctx, i)),
   PutKeys: action(z.object({ Keys: keys, TtlSeconds: z.number().optional() }), (s, ctx, i) => s.putKeys(ctx, i)),
   DeleteKeys: action(z.object({ Keys: keys }), (s, ctx, i) => s.deleteKeys(ctx, i)),
 };
 
-export async function handleIdempotencyJson(
+export function handleIdempotencyJson(
   service: IdempotencyService,
   ctx: IdempotencyContext & { log?: RequestLog | undefined },
   target: string,
   body: Buffer,
 ): Promise<WireResponse> {
-  const name = target.slice(IDEMPOTENCY_TARGET_PREFIX.length);
-  const spec = ACTIONS[name];
-  if (!spec) throw new AwsError('UnknownOperation', `The action ${name} is not valid for this endpoint.`);
-  const input = parseJsonObjectBody(body);
-  noteResource(ctx, 'idempotency', name, input);
-  const parsed = spec.schema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? issue.path.join('.') : 'the request';
-    throw new AwsError('Validation', `Invalid type for ${where}: ${issue?.message ?? 'malformed input'}.`);
-  }
-  const output = await spec.call(service, ctx, parsed.data as never);
-  return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify(output) };
+  return handleExtensionJson(
+    { prefix: IDEMPOTENCY_TARGET_PREFIX, service: 'idempotency', actions: ACTIONS },
+    service,
+    ctx,
+    target,
+    body,
+  );
 }

@@ -5,10 +5,11 @@ import type { RequestLog } from '../services/sqs-api.js';
  * action tables, whatever the wire protocol, and only from members that are strings (the input is not
  * validated yet). A few property reads; lists (PutEvents entries, PutMetricData data) give at most
  * `MAX_LISTED` distinct names. SwitchyardIdempotency requests name no resource: their line says how many `keys`
- * they carry (the keys themselves can be long and are the application's business).
+ * they carry (the keys themselves can be long and are the application's business). SwitchyardFailures requests name
+ * their queue and how many `entries` they carry.
  */
 
-type Service = 'sqs' | 'events' | 'cloudwatch' | 'idempotency';
+type Service = 'sqs' | 'events' | 'cloudwatch' | 'idempotency' | 'failures';
 type Resource = Record<string, string>;
 
 const MAX_LISTED = 5;
@@ -43,7 +44,7 @@ export function requestResource(service: Service, action: string, input: unknown
   if (typeof input !== 'object' || input === null) return undefined;
   const i = input as Record<string, unknown>;
   const resource: Resource = {};
-  if (service === 'sqs') {
+  if (service === 'sqs' || service === 'failures') {
     const url = text(i.QueueUrl);
     const arn = text(i.SourceArn);
     set(
@@ -51,6 +52,7 @@ export function requestResource(service: Service, action: string, input: unknown
       'queue',
       url ? lastSegment(url, '/') : (text(i.QueueName) ?? (arn ? lastSegment(arn, ':') : undefined)),
     );
+    if (service === 'failures' && Array.isArray(i.Entries)) set(resource, 'entries', String(i.Entries.length));
   } else if (service === 'events') {
     if (action === 'PutEvents') set(resource, 'bus', listed(i.Entries, 'EventBusName', 'default'));
     else if (BUS_ACTIONS.has(action)) set(resource, 'bus', text(i.Name));

@@ -2,5 +2,6 @@
 export interface WireResponse {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  /** Text, or the bytes of a file (the console's pages). */
+  body: string | Buffer;
 }

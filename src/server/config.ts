@@ -26,11 +26,23 @@ export interface ServerConfig {
   /** How often expired messages are removed, in ms. @defaultValue 1000 */
   retentionSweepMs: number;
   /**
+   * How long the steps of each event's path (the console's Event trace) are kept, in seconds; 0 records none. The
+   * default is SQS's default message retention: a message born from an event keeps its trace as long as it is kept.
+   * @defaultValue 345600 (4 days)
+   */
+  traceRetentionSeconds: number;
+  /**
    * A topology file (switchyard.yaml) to apply to the server once it listens, as `switchyard apply` would: read
    * before the database is opened (a file that is not valid stops the start with its problems), applied through the
    * server's own API. @defaultValue none
    */
   config?: string | undefined;
+  /**
+   * The console's login token, asked for when the server listens on anything but loopback (on loopback the console
+   * needs no login). Without one, a server beyond loopback keeps its console locked; `switchyard serve` reads it from
+   * SWITCHYARD_CONSOLE_TOKEN when not given. @defaultValue none
+   */
+  consoleToken?: string | undefined;
 }
 
 export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
@@ -44,6 +56,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   metrics: true,
   limits: { ...DEFAULT_LIMITS },
   retentionSweepMs: 1000,
+  traceRetentionSeconds: 345_600,
 });
 
 export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
@@ -59,6 +72,17 @@ export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
   }
   if (config.config !== undefined && (typeof config.config !== 'string' || config.config === '')) {
     throw new Error(`--config must be the path of a topology file, got "${String(config.config)}"`);
+  }
+  if (
+    config.consoleToken !== undefined &&
+    (typeof config.consoleToken !== 'string' || config.consoleToken.length < 16)
+  ) {
+    throw new Error('the console token must be at least 16 characters');
+  }
+  if (!Number.isInteger(config.traceRetentionSeconds) || config.traceRetentionSeconds < 0) {
+    throw new Error(
+      `--trace-retention-seconds must be a whole number of seconds, 0 or more, got "${String(config.traceRetentionSeconds)}"`,
+    );
   }
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw new Error(`--port must be between 0 and 65535, got "${config.port}"`);

@@ -7,6 +7,7 @@ import { EventActivityFanOut } from '../services/event-activity.js';
 import { EventBusService } from '../services/event-bus-service.js';
 import { EventMetrics } from '../services/event-metrics.js';
 import { EventRouter } from '../services/event-router.js';
+import { EventTraceService } from '../services/event-trace-service.js';
 import { EventsCloudWatchMetrics } from '../services/events-cloudwatch-metrics.js';
 import { IdempotencyService } from '../services/idempotency-service.js';
 import { MetricsService } from '../services/metrics-service.js';
@@ -39,13 +40,15 @@ export interface Runtime {
   readonly prometheus: PrometheusMetrics;
   /** The SwitchyardIdempotency API's keys; sweeps expired ones every minute on its own (tests call `sweepExpired()`). */
   readonly idempotency: IdempotencyService;
+  /** Each event's recorded path (the console's Event trace); sweeps expired steps every minute on its own. */
+  readonly eventTrace: EventTraceService;
   /** What each protocol's action table calls. */
   readonly sqs: { queues: QueueService; moveTasks: MoveTaskService };
   readonly events: { eventBuses: EventBusService; archives: ArchiveService };
   readonly cloudWatch: { metrics: MetricsService; alarms: AlarmService };
   /**
    * Starts the background work: retention sweeps, move tasks, deliveries, replays, schedules, alarms, metrics,
-   * idempotency-key expiry.
+   * idempotency-key expiry, consumer-failure expiry, event-trace expiry.
    */
   startWorkers(): void;
   /** Stops the workers that act on their own (requests still being answered go on). */
@@ -62,14 +65,29 @@ export async function createRuntime(config: ServerConfig, clock: Clock, logger: 
     dataDir: config.dataDir,
     durability: config.durability,
     onCommit: config.metrics ? (seconds, writes) => prometheus?.commit(seconds, writes) : undefined,
+    traceEvents: config.traceRetentionSeconds > 0,
   });
   const wakeups = new InProcessWakeups();
   const queueActivity = new QueueActivityFanOut();
-  const queues = new QueueService({ store, clock, limits: config.limits, wakeups, activity: queueActivity });
+  const queues = new QueueService({
+    store,
+    clock,
+    limits: config.limits,
+    wakeups,
+    activity: queueActivity,
+    failureSweep: { onError: (error) => logger.error({ err: error }, 'message failure sweep failed') },
+  });
   const moveTasks = new MoveTaskService({ store, clock, wakeups, region: config.region });
   const eventMetrics = new EventMetrics();
   const eventActivity = new EventActivityFanOut();
-  const router = new EventRouter({ store, clock, wakeups, metrics: eventActivity, activity: queueActivity });
+  const router = new EventRouter({
+    store,
+    clock,
+    wakeups,
+    metrics: eventActivity,
+    activity: queueActivity,
+    traceEvents: config.traceRetentionSeconds > 0,
+  });
   const eventBuses = new EventBusService({ store, clock, limits: config.limits, router, activity: eventActivity });
   const deliveries = new DeliveryWorker({ store, clock, router, limits: config.limits });
   const archives = new ArchiveService({ store, clock, router, region: config.region });
@@ -110,6 +128,12 @@ export async function createRuntime(config: ServerConfig, clock: Clock, logger: 
     clock,
     onError: (error) => logger.error({ err: error }, 'idempotency key sweep failed'),
   });
+  const eventTrace = new EventTraceService({
+    store,
+    clock,
+    retentionSeconds: config.traceRetentionSeconds,
+    onError: (error) => logger.error({ err: error }, 'event trace sweep failed'),
+  });
   try {
     await eventBuses.ensureDefaultBus(config.accountId);
   } catch (error) {
@@ -129,6 +153,8 @@ export async function createRuntime(config: ServerConfig, clock: Clock, logger: 
       await schedules.stop();
       await alarms.stop();
       await idempotency.stop();
+      await queues.admin.stop();
+      await eventTrace.stop();
       sqsCloudWatch.stop();
     })();
     return workersStopped;
@@ -145,6 +171,7 @@ export async function createRuntime(config: ServerConfig, clock: Clock, logger: 
     sqsCloudWatch,
     prometheus: metrics,
     idempotency,
+    eventTrace,
     sqs: { queues, moveTasks },
     events: { eventBuses, archives },
     cloudWatch: { metrics: cloudMetrics, alarms },
@@ -161,6 +188,8 @@ export async function createRuntime(config: ServerConfig, clock: Clock, logger: 
       schedules.start();
       alarms.start();
       idempotency.start();
+      queues.admin.start();
+      eventTrace.start();
     },
     stopWorkers,
     async close() {

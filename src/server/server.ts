@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
+import { ConsoleApi } from '../console/console-api.js';
+import { ConsoleAuth } from '../console/console-auth.js';
+import { ConsoleFiles } from '../console/console-static.js';
+import { ConsoleViews } from '../console/console-views.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { AwsError, isAwsError } from '../core/errors.js';
 import { handleSqsJson, queryCompatibleJsonError, SQS_JSON_TARGET_PREFIX } from '../protocol/aws-json.js';
@@ -9,6 +13,7 @@ import { EVENTS_TARGET_PREFIX, eventsJsonError, handleEventsJson } from '../prot
 import { handleSqsQuery, sqsQueryError } from '../protocol/aws-query.js';
 import { CLOUDWATCH_TARGET_PREFIX, handleCloudWatchJson } from '../protocol/cloudwatch-json.js';
 import { cloudWatchQueryError, handleCloudWatchQuery, isCloudWatchQuery } from '../protocol/cloudwatch-query.js';
+import { FAILURES_TARGET_PREFIX, handleFailuresJson } from '../protocol/failures-json.js';
 import { handleIdempotencyJson, IDEMPOTENCY_TARGET_PREFIX } from '../protocol/idempotency-json.js';
 import type { WireResponse } from '../protocol/wire.js';
 import type { RequestContext, RequestLog } from '../services/sqs-api.js';
@@ -30,7 +35,8 @@ type ExposedServices =
   | 'archives'
   | 'alarms'
   | 'sqsCloudWatch'
-  | 'idempotency';
+  | 'idempotency'
+  | 'eventTrace';
 
 export interface RunningServer extends Pick<Runtime, ExposedServices> {
   readonly url: string;
@@ -58,6 +64,30 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const services = runtime.sqs;
   const eventsServices = runtime.events;
   const cloudWatchServices = runtime.cloudWatch;
+
+  const consoleApi = new ConsoleApi({
+    services: {
+      queues,
+      moveTasks: runtime.moveTasks,
+      eventBuses: runtime.eventBuses,
+      metrics: runtime.cloudWatch.metrics,
+      alarms: runtime.alarms,
+      eventTrace: runtime.eventTrace,
+    },
+    views: new ConsoleViews(
+      {
+        queues,
+        moveTasks: runtime.moveTasks,
+        eventBuses: runtime.eventBuses,
+        metrics: runtime.cloudWatch.metrics,
+        alarms: runtime.alarms,
+      },
+      () => clock.now(),
+    ),
+    auth: new ConsoleAuth({ host: config.host, token: config.consoleToken }),
+    files: new ConsoleFiles(),
+    info: { version: VERSION, region: config.region, accountId: config.accountId },
+  });
 
   let inFlight = 0;
   let stopping = false;
@@ -92,7 +122,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const target = headerValue(req, 'x-amz-target');
     let action = target ?? `${req.method} ${url.pathname}`;
     /** The AWS service a request was for, for the request metrics (none for /health, /metrics…). */
-    let service: 'sqs' | 'events' | 'cloudwatch' | 'idempotency' | undefined;
+    let service: 'sqs' | 'events' | 'cloudwatch' | 'idempotency' | 'failures' | undefined;
     let response: WireResponse;
 
     if (req.method === 'GET' && url.pathname === '/health') {
@@ -103,14 +133,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       };
     } else if (req.method === 'GET' && url.pathname === '/metrics') {
       response = { status: 200, headers: { 'content-type': metrics.contentType }, body: await metrics.render() };
-    } else if (req.method === 'GET' && url.pathname === '/console/api/queues') {
-      // The operators' JSON API (the CLI's `queues`; the console builds on it).
-      const queuesOverview = await queues.describeQueues(contextFor(req, res));
-      response = {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ queues: queuesOverview }),
-      };
+    } else if (!target && !url.searchParams.has('Action') && ConsoleApi.owns(url.pathname)) {
+      // The web console and its JSON API (the CLI's `queues` reads it too).
+      response = await consoleApi.handle(req, url, contextFor(req, res), () => readBody(req));
     } else if (req.method === 'POST' && target?.startsWith(SQS_JSON_TARGET_PREFIX)) {
       action = target.slice(SQS_JSON_TARGET_PREFIX.length);
       service = 'sqs';
@@ -146,6 +171,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         req,
         res,
         (ctx, body) => handleIdempotencyJson(runtime.idempotency, ctx, target, body),
+        queryCompatibleJsonError,
+      );
+    } else if (req.method === 'POST' && target?.startsWith(FAILURES_TARGET_PREFIX)) {
+      // A Switchyard extension: the failure records of switchyard/client's SwitchyardFailureLog.
+      action = target.slice(FAILURES_TARGET_PREFIX.length);
+      service = 'failures';
+      response = await answerJson(
+        req,
+        res,
+        (ctx, body) => handleFailuresJson(queues, ctx, target, body),
         queryCompatibleJsonError,
       );
     } else if (req.method === 'POST' && target) {
@@ -341,6 +376,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     alarms: runtime.alarms,
     sqsCloudWatch: runtime.sqsCloudWatch,
     idempotency: runtime.idempotency,
+    eventTrace: runtime.eventTrace,
     close,
   };
 }

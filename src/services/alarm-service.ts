@@ -574,6 +574,7 @@ export class AlarmService {
         resources: [arn],
         detail: alarmStateChangeDetail({ name: alarm.name, arn, config }, previous, current),
         time: now,
+        via: 'alarm',
       });
       if (alarm.actionsEnabled) {
         const actions =

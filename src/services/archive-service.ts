@@ -433,7 +433,12 @@ export class ArchiveService {
         return { event, text, ingestionTime: now };
       });
       const onlyRules = replay.ruleNames.length > 0 ? new Set(replay.ruleNames) : undefined;
-      const busExists = await this.router.planBus(plan, ctx, replay.busName, events, { onlyRules, archive: false });
+      const busExists = await this.router.planBus(plan, ctx, replay.busName, events, {
+        onlyRules,
+        archive: false,
+        via: 'replay',
+        replayName: replay.name,
+      });
       if (!busExists) {
         await this.store.setReplayState(replay.accountId, replay.name, {
           state: 'FAILED',

@@ -59,3 +59,38 @@ export class BackgroundLoop {
       });
   }
 }
+
+/**
+ * The expiry sweep of a kind of record (idempotency keys, failure records, trace steps): one batch every `everyMs`
+ * once started, and at once again while a batch comes back full. A failing sweep is reported and left to the next
+ * tick: each batch is its own transaction.
+ */
+export class ExpirySweep {
+  private readonly loop: BackgroundLoop;
+
+  constructor(
+    /** Removes up to `batch` expired records; resolves how many it removed. */
+    sweep: () => Promise<number>,
+    batch: number,
+    everyMs: number,
+    onError?: (error: unknown) => void,
+  ) {
+    this.loop = new BackgroundLoop(async () => {
+      try {
+        return (await sweep()) >= batch;
+      } catch (error) {
+        onError?.(error);
+        return false;
+      }
+    }, everyMs);
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Stops the sweep, waiting for the batch under way. */
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+}

@@ -2,7 +2,7 @@ import { actionHistory } from '../core/alarm-messages.js';
 import type { Clock } from '../core/clock.js';
 import { type DeliveryFailure, decideAfterFailure, httpFailure } from '../core/delivery-retry.js';
 import type { Limits } from '../core/limits.js';
-import type { DeliveryRecord, Store } from '../store/types.js';
+import type { DeliveryRecord, NewTraceStep, Store, TraceStepName } from '../store/types.js';
 import { BackgroundLoop } from './background-loop.js';
 import type { RuleKey } from './event-activity.js';
 import { classifyTarget, type EventRouter, MAX_BUS_HOPS, parseRuleArn, RoutingPlan } from './event-router.js';
@@ -18,6 +18,16 @@ export interface DeliveryWorkerOptions {
   pollMs?: number;
   /** Deliveries attempted at once. @defaultValue 16 */
   concurrency?: number;
+}
+
+/** The id of a delivery's event (its JSON text), for its trace steps and dead-letter message. */
+function eventIdOf(event: string): string | undefined {
+  try {
+    const id = (JSON.parse(event) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -110,7 +120,9 @@ export class DeliveryWorker {
           text: delivery.payload,
           ingestionTime: this.clock.now(),
         };
-        if (await this.router.planBus(plan, ctx, target.name, [routed], { hops })) {
+        // Before the steps of the next bus; should that bus be gone, this plan is dropped with it.
+        this.trace(plan.write.trace, delivery, 'delivered', { attempt: delivery.attempts + 1 });
+        if (await this.router.planBus(plan, ctx, target.name, [routed], { hops, via: 'bus-target' })) {
           plan.count(rule, 'Invocations');
           this.attempted(plan, delivery, rule, started, true);
           await this.router.commit(plan);
@@ -119,7 +131,8 @@ export class DeliveryWorker {
         failure = { code: 'NO_RESOURCE', message: `Event bus ${target.name} does not exist.`, retryable: false };
       }
     } else {
-      failure = await this.post(delivery);
+      const posted = await this.post(delivery);
+      failure = posted.failure;
       // Cut short by shutdown: the lease brings the delivery back after a restart, not counted as an attempt.
       if (this.stopping) return;
       if (!failure) {
@@ -127,6 +140,7 @@ export class DeliveryWorker {
         plan.write.completeDelivery = delivery.id;
         plan.count(rule, 'Invocations');
         this.attempted(plan, delivery, rule, started, true);
+        this.trace(plan.write.trace, delivery, 'delivered', { attempt: delivery.attempts + 1, status: posted.status });
         await this.router.commit(plan);
         return;
       }
@@ -164,14 +178,41 @@ export class DeliveryWorker {
       random: this.random(),
     });
     if (decision.kind === 'retry') {
+      const trace: NewTraceStep[] = [];
+      this.trace(trace, delivery, 'delivery-failed', {
+        attempt: attempts,
+        code: failure.code,
+        message: failure.message,
+        nextAttemptAt: decision.at,
+      });
       await this.store.retryDelivery(delivery.id, {
         attempts,
         nextAt: decision.at,
         errorCode: failure.code,
         errorMessage: failure.message,
+        ...(trace.length > 0 ? { trace } : {}),
       });
     }
     return decision;
+  }
+
+  /** Adds a trace step of the delivery's event to `steps` (unless tracing is off or this is an alarm's action). */
+  private trace(
+    steps: NewTraceStep[],
+    delivery: DeliveryRecord,
+    step: TraceStepName,
+    detail: Record<string, unknown>,
+  ): void {
+    if (!this.router.tracing || delivery.settings.alarm) return;
+    const eventId = eventIdOf(delivery.event);
+    if (eventId === undefined) return;
+    steps.push({
+      accountId: delivery.accountId,
+      eventId,
+      at: this.clock.now(),
+      step,
+      detail: { targetArn: delivery.targetArn, ruleArn: delivery.ruleArn, ...detail },
+    });
   }
 
   /** After a failed attempt (started at `started`; undefined when the target was not tried): retry or give up. */
@@ -195,16 +236,32 @@ export class DeliveryWorker {
     else {
       plan.count(rule, 'Invocations', 'FailedInvocations');
       this.attempted(plan, delivery, rule, started, false);
+      this.trace(plan.write.trace, delivery, 'delivery-failed', {
+        attempt: delivery.attempts + 1,
+        code: failure.code,
+        message: failure.message,
+      });
     }
-    await this.router.planDeadLetter(plan, delivery, rule, {
+    const deadLettered = await this.router.planDeadLetter(plan, delivery, rule, {
       ruleArn: delivery.ruleArn,
       targetArn: delivery.targetArn,
       event: delivery.event,
+      eventId: eventIdOf(delivery.event),
       deadLetterArn: delivery.settings.deadLetterArn,
       failure,
       retryAttempts: delivery.attempts,
       exhausted: decision.exhausted,
     });
+    const why = { code: failure.code, message: failure.message, exhausted: decision.exhausted };
+    if (deadLettered) {
+      this.trace(plan.write.trace, delivery, 'target-dead-lettered', {
+        dlq: deadLettered.queue,
+        messageId: deadLettered.messageId,
+        ...why,
+      });
+    } else {
+      this.trace(plan.write.trace, delivery, 'dropped', { deadLetterArn: delivery.settings.deadLetterArn, ...why });
+    }
     await this.router.commit(plan);
   }
 
@@ -217,7 +274,7 @@ export class DeliveryWorker {
     delivery: DeliveryRecord,
     alarm: { name: string; stateUpdatedAt: number },
   ): Promise<void> {
-    const failure = await this.post(delivery);
+    const { failure } = await this.post(delivery);
     if (this.stopping) return;
     if (failure && (await this.retryOrGiveUp(delivery, failure)).kind === 'retry') return;
     const now = this.clock.now();
@@ -230,8 +287,8 @@ export class DeliveryWorker {
     await this.router.commit(plan);
   }
 
-  /** One POST of the payload; undefined when the target took it. */
-  private async post(delivery: DeliveryRecord): Promise<DeliveryFailure | undefined> {
+  /** One POST of the payload: the failure, none when the target took it, and the HTTP status when there was one. */
+  private async post(delivery: DeliveryRecord): Promise<{ failure?: DeliveryFailure | undefined; status?: number }> {
     const url = new URL(delivery.targetArn);
     for (const [key, value] of Object.entries(delivery.settings.query ?? {})) url.searchParams.set(key, value);
     const controller = new AbortController();
@@ -249,17 +306,21 @@ export class DeliveryWorker {
         signal: controller.signal,
       });
       await response.arrayBuffer().catch(() => undefined);
-      return httpFailure(response.status);
+      return { failure: httpFailure(response.status), status: response.status };
     } catch (error) {
       if (controller.signal.aborted) {
         return {
-          code: 'TIMEOUT',
-          message: `The target did not answer within ${this.limits.httpTargetTimeoutMillis} ms.`,
-          retryable: true,
+          failure: {
+            code: 'TIMEOUT',
+            message: `The target did not answer within ${this.limits.httpTargetTimeoutMillis} ms.`,
+            retryable: true,
+          },
         };
       }
       const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : '';
-      return { code: 'CONNECTION_FAILURE', message: `Could not reach the target: ${reason}`, retryable: true };
+      return {
+        failure: { code: 'CONNECTION_FAILURE', message: `Could not reach the target: ${reason}`, retryable: true },
+      };
     } finally {
       clearTimeout(timeout);
       this.inFlight.delete(controller);

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { AwsError } from '../core/errors.js';
+import { newEventId } from '../core/event-id.js';
 import {
   compileEventPattern,
   InvalidEventError,
@@ -30,11 +30,13 @@ import {
   DEFAULT_BUS,
   type EventRouter,
   eventTime,
+  type IngestVia,
   type RoutableEvent,
   RoutingPlan,
   ruleArn,
 } from './event-router.js';
 import { decodeToken, encodeToken, maxLength, pageLimit, required, validation } from './events-validation.js';
+import { type RuleTestOutcome, testEnvelope, testRules } from './rule-tester.js';
 import type { RequestContext } from './sqs-api.js';
 
 /**
@@ -108,7 +110,7 @@ function buildEvent(
 ): { event: RoutableEvent['event']; text: string } {
   const event = {
     version: '0',
-    id: randomUUID(),
+    id: newEventId(entry.time),
     'detail-type': entry.detailType,
     source: entry.source,
     account: ctx.accountId,
@@ -692,12 +694,22 @@ export class EventBusService {
   async planServiceEvent(
     plan: RoutingPlan,
     ctx: AccountContext,
-    entry: { source: string; detailType: string; resources: string[]; detail: Record<string, unknown>; time: number },
+    entry: {
+      source: string;
+      detailType: string;
+      resources: string[];
+      detail: Record<string, unknown>;
+      time: number;
+      /** What emitted it, for its trace. @defaultValue 'service' */
+      via?: IngestVia | undefined;
+    },
     busName: string = DEFAULT_BUS,
   ): Promise<string> {
     await this.ensureDefaultBus(ctx.accountId);
     const { event, text } = buildEvent(ctx, { ...entry, detailText: JSON.stringify(entry.detail) });
-    await this.router.planBus(plan, ctx, busName, [{ event, text, ingestionTime: this.clock.now() }]);
+    await this.router.planBus(plan, ctx, busName, [{ event, text, ingestionTime: this.clock.now() }], {
+      via: entry.via ?? 'service',
+    });
     return event.id;
   }
 
@@ -781,6 +793,17 @@ export class EventBusService {
       if (error instanceof InvalidEventError) throw validation(error.message);
       throw error;
     }
+  }
+
+  /**
+   * The console's rule tester: which rules of a bus match an event and what each target would be sent (see
+   * rule-tester.ts). Nothing is routed, stored or counted.
+   */
+  async testEvent(ctx: RequestContext, input: { EventBusName?: string; Event?: string }): Promise<RuleTestOutcome> {
+    const busName = this.busName(ctx, input.EventBusName);
+    await this.requireBus(ctx, busName);
+    const routed = testEnvelope(ctx, required(input.Event, 'event'), this.clock.now());
+    return testRules(this.store, ctx, busName, routed);
   }
 
   /** The bus or rule an ARN names, in this account and region. */

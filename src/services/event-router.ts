@@ -17,12 +17,14 @@ import type {
   DeliverySettings,
   NewDelivery,
   NewMessage,
+  NewTraceStep,
   QueueRecord,
   RoutedWrite,
   RuleRecord,
   Store,
   TargetRecord,
   TargetSettings,
+  TraceStepName,
 } from '../store/types.js';
 import type { EventActivity, RuleKey, RuleObservation, RuleObservationName } from './event-activity.js';
 import type { QueueActivity } from './queue-activity.js';
@@ -120,6 +122,9 @@ interface BusRouting {
   archives: { archive: ArchiveRecord; pattern?: CompiledPattern | undefined }[];
 }
 
+/** How an event reached the bus it is routed on, as its `ingested` trace step tells. */
+export type IngestVia = 'put-events' | 'bus-target' | 'schedule' | 'replay' | 'alarm' | 'service';
+
 /** An observation of a plan; with `since`, its value is the time from `since` to the commit. */
 interface PlannedObservation extends RuleObservation {
   since?: number | undefined;
@@ -130,7 +135,7 @@ interface PlannedObservation extends RuleObservation {
  * are reported once it is committed. A plan that writes nothing only reports.
  */
 export class RoutingPlan {
-  readonly write: RoutedWrite = { batches: [], deliveries: [], archived: [] };
+  readonly write: RoutedWrite & { trace: NewTraceStep[] } = { batches: [], deliveries: [], archived: [], trace: [] };
   readonly observations: PlannedObservation[] = [];
   /** Events that matched at least one rule, per bus. */
   readonly busMatches: { accountId: string; busName: string; events: number }[] = [];
@@ -161,6 +166,17 @@ export class RoutingPlan {
   /** Latencies that end with the commit of this plan: from `since` to then. */
   latencyToCommit(rule: RuleKey, since: number, ...names: RuleObservationName[]): void {
     for (const name of names) this.observations.push({ rule, name, value: 0, since });
+  }
+
+  /** A trace step of an event, written with the plan. */
+  traceStep(
+    accountId: string,
+    eventId: string,
+    at: number,
+    step: TraceStepName,
+    detail: Record<string, unknown>,
+  ): void {
+    this.write.trace.push({ accountId, eventId, at, step, detail });
   }
 
   busMatched(accountId: string, busName: string): void {
@@ -236,6 +252,11 @@ export interface EventRouterOptions {
   metrics: EventActivity;
   /** Told of the messages routing adds to queues. @defaultValue none */
   activity?: QueueActivity | undefined;
+  /**
+   * Whether routing writes event trace steps (`ingested`, `matched`, `invoked`, and the delivery worker's).
+   * @defaultValue true
+   */
+  traceEvents?: boolean | undefined;
 }
 
 export interface RouteOptions {
@@ -245,6 +266,10 @@ export interface RouteOptions {
   archive?: boolean | undefined;
   /** Buses the events have already crossed. */
   hops?: number | undefined;
+  /** How the events came, for their `ingested` trace steps. @defaultValue 'put-events' */
+  via?: IngestVia | undefined;
+  /** The replay the events are part of (with `via: 'replay'`). */
+  replayName?: string | undefined;
 }
 
 /**
@@ -266,6 +291,8 @@ export class EventRouter {
   private readonly buses = new Map<string, Promise<BusRouting>>();
   private readonly patterns = new Map<string, CompiledPattern>();
   private readonly deliveryListeners: (() => void)[] = [];
+  /** Whether plans carry trace steps; the delivery worker asks too. */
+  readonly tracing: boolean;
 
   constructor(options: EventRouterOptions) {
     this.store = options.store;
@@ -273,6 +300,7 @@ export class EventRouter {
     this.wakeups = options.wakeups;
     this.metrics = options.metrics;
     this.activity = options.activity;
+    this.tracing = options.traceEvents !== false;
   }
 
   /** Called after a commit that added outbox deliveries (the delivery worker listens). */
@@ -346,26 +374,54 @@ export class EventRouter {
     const routing = await this.routing(ctx.accountId, busName);
     const queues = new Map<string, QueueRecord | undefined>();
     for (const routed of events) {
+      // Written whether or not a rule matches: an event that went nowhere is what an operator searches for.
+      const ingested = this.tracing ? this.traceIngested(plan, ctx, busName, routed, options) : undefined;
       if (options.archive !== false) {
         for (const { archive, pattern } of routing.archives) {
           if (pattern && !matchesEvent(pattern, routed.text)) continue;
           plan.write.archived?.push({ archiveId: archive.id, time: routed.ingestionTime, event: routed.text });
+          if (ingested) ingested.archives = [...((ingested.archives as string[] | undefined) ?? []), archive.name];
         }
       }
-      let matched = false;
+      let matched = 0;
       for (const rule of routing.index.match(routed.text)) {
         if (options.onlyRules && !options.onlyRules.has(rule.name)) continue;
-        matched = true;
+        matched += 1;
         await this.planRuleTargets(plan, ctx, rule, routing.targets.get(rule.name) ?? [], routed, queues, options);
       }
-      if (matched) plan.busMatched(ctx.accountId, busName);
+      if (ingested) ingested.matchedRules = matched;
+      if (matched > 0) plan.busMatched(ctx.accountId, busName);
     }
     return true;
   }
 
-  /** Adds the delivery of one event to the rule's targets (for a matched or a scheduled rule). */
+  /** The `ingested` step of an event; its details are completed once the event is matched. */
+  private traceIngested(
+    plan: RoutingPlan,
+    ctx: AccountContext,
+    busName: string,
+    routed: RoutableEvent,
+    options: RouteOptions,
+  ): Record<string, unknown> {
+    const detail: Record<string, unknown> = {
+      bus: busName,
+      source: routed.event.source,
+      detailType: routed.event['detail-type'],
+      via: options.via ?? 'put-events',
+      ...(options.replayName !== undefined ? { replayName: options.replayName } : {}),
+      matchedRules: 0,
+    };
+    plan.traceStep(ctx.accountId, routed.event.id, routed.ingestionTime, 'ingested', detail);
+    return detail;
+  }
+
+  /** Adds the delivery of one event to the rule's targets: a scheduled rule's event, which no bus matched. */
   async planRule(plan: RoutingPlan, ctx: AccountContext, rule: RuleRecord, routed: RoutableEvent): Promise<void> {
     const targets = await this.store.listTargets(ctx.accountId, rule.busName, rule.name, { limit: 100 });
+    if (this.tracing) {
+      const ingested = this.traceIngested(plan, ctx, rule.busName, routed, { via: 'schedule' });
+      ingested.matchedRules = 1;
+    }
     await this.planRuleTargets(plan, ctx, rule, targets, routed, new Map(), {});
   }
 
@@ -381,6 +437,11 @@ export class EventRouter {
     const key = { accountId: ctx.accountId, busName: rule.busName, ruleName: rule.name };
     plan.count(key, 'MatchedEvents');
     const arn = ruleArn(ctx, rule.busName, rule.name);
+    const eventId = routed.event.id;
+    const at = routed.ingestionTime;
+    if (this.tracing) {
+      plan.traceStep(ctx.accountId, eventId, at, 'matched', { bus: rule.busName, rule: rule.name, ruleArn: arn });
+    }
     const transform: TransformContext = { ruleArn: arn, ruleName: rule.name, ingestionTime: routed.ingestionTime };
     const queue = async (name: string) => {
       if (!queues.has(name)) queues.set(name, await this.store.getQueue(ctx.accountId, name));
@@ -390,18 +451,37 @@ export class EventRouter {
     for (const target of targets) {
       plan.count(key, 'InvocationsCreated');
       const kind = classifyTarget(target.arn, ctx);
+      const invoked = (outcome: Record<string, unknown>) => {
+        if (!this.tracing) return;
+        plan.traceStep(ctx.accountId, eventId, at, 'invoked', {
+          rule: rule.name,
+          targetId: target.id,
+          targetArn: target.arn,
+          kind: kind.kind === 'sqs' ? 'queue' : kind.kind,
+          ...outcome,
+        });
+      };
       // Queue targets and targets that cannot be served are attempted here, once; the delivery worker
       // attempts the others.
       const fail = async (failure: DeliveryFailure) => {
         plan.count(key, 'Invocations', 'FailedInvocations', 'InvocationAttempts');
         plan.latencyToCommit(key, since, 'IngestionToInvocationStartLatency', 'IngestionToInvocationCompleteLatency');
-        await this.planDeadLetter(plan, ctx, key, {
+        const deadLettered = await this.planDeadLetter(plan, ctx, key, {
           ruleArn: arn,
           targetArn: target.arn,
           event: routed.text,
+          eventId,
           deadLetterArn: target.settings.DeadLetterConfig?.Arn,
           failure,
           retryAttempts: 0,
+        });
+        invoked({
+          outcome: 'failed',
+          code: failure.code,
+          message: failure.message,
+          ...(deadLettered
+            ? { deadLetter: deadLettered.queue, deadLetterMessageId: deadLettered.messageId }
+            : { dropped: true }),
         });
       };
       if (kind.kind === 'sqs') {
@@ -415,7 +495,9 @@ export class EventRouter {
           await fail({ code: 'INVALID_PARAMETER', message: message.error, retryable: false });
           continue;
         }
+        message.message.eventId = eventId;
         plan.addMessage(destination, message.message);
+        invoked({ outcome: 'queued', queue: destination.name, messageId: message.message.messageId });
         plan.count(key, 'Invocations', 'InvocationAttempts', 'SuccessfulInvocationAttempts');
         plan.latencyToCommit(
           key,
@@ -445,6 +527,7 @@ export class EventRouter {
           nextAt: this.clock.now(),
         };
         plan.write.deliveries?.push(delivery);
+        invoked({ outcome: 'scheduled' });
       } else {
         await fail({ code: 'NO_RESOURCE', message: `Target ${target.arn} cannot be reached.`, retryable: false });
       }
@@ -453,7 +536,8 @@ export class EventRouter {
 
   /**
    * Adds the dead-letter message for a delivery that failed for good, with the attributes AWS adds; without
-   * a dead-letter queue (or when it is gone) the event is dropped and only counted.
+   * a dead-letter queue (or when it is gone) the event is dropped and only counted. Returns the dead-letter queue's
+   * name and the message's id when there is one.
    */
   async planDeadLetter(
     plan: RoutingPlan,
@@ -463,13 +547,15 @@ export class EventRouter {
       ruleArn: string;
       targetArn: string;
       event: string;
+      /** The event's id, carried by the dead-letter message (for its trace). */
+      eventId?: string | undefined;
       deadLetterArn?: string | undefined;
       failure: DeliveryFailure;
       retryAttempts: number;
       exhausted?: ExhaustedRetryCondition | undefined;
     },
-  ): Promise<void> {
-    if (failed.deadLetterArn === undefined) return;
+  ): Promise<{ queue: string; messageId: string } | undefined> {
+    if (failed.deadLetterArn === undefined) return undefined;
     const parsed = parseQueueArn(failed.deadLetterArn);
     const queue =
       parsed && parsed.accountId === ctx.accountId && parsed.region === ctx.region
@@ -477,7 +563,7 @@ export class EventRouter {
         : undefined;
     if (!queue || queue.attributes.FifoQueue === 'true') {
       plan.count(rule, 'InvocationsFailedToBeSentToDlq');
-      return;
+      return undefined;
     }
     const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
     const now = this.clock.now();
@@ -489,15 +575,18 @@ export class EventRouter {
       ...(failed.exhausted ? { EXHAUSTED_RETRY_CONDITION: attribute(failed.exhausted) } : {}),
       RETRY_ATTEMPTS: attribute(String(failed.retryAttempts)),
     };
+    const messageId = randomUUID();
     plan.addMessage(queue, {
-      messageId: randomUUID(),
+      messageId,
       body: failed.event,
       attributes,
       senderId: EVENTBRIDGE_SENDER_ID,
       sentAt: now,
       visibleAt: now + integerAttribute(queue.attributes, 'DelaySeconds') * 1000,
+      eventId: failed.eventId,
     });
     plan.count(rule, 'InvocationsSentToDlq');
+    return { queue: queue.name, messageId };
   }
 
   /** The SQS message a queue target gets, or why the queue cannot take it. */
@@ -518,7 +607,12 @@ export class EventRouter {
 
   /** Writes the plan in one transaction, then wakes long polls and the delivery worker and reports. */
   async commit(plan: RoutingPlan): Promise<void> {
-    if (!plan.isEmpty) {
+    if (plan.isEmpty && plan.write.trace.length > 0) {
+      // Only trace steps (events that matched no rule): nothing else of them is stored, so there is no write to be
+      // durable with, and the caller is not kept waiting for a commit of its own. The steps ride the next group
+      // commit; a crash before it loses them, as it would lose the events. Failing, they are lost alone.
+      this.store.routeEvents({ batches: [], trace: plan.write.trace }).catch(() => undefined);
+    } else if (!plan.isEmpty) {
       const results = await this.store.routeEvents(plan.write);
       plan.write.batches.forEach(({ queueId, messages }, i) => {
         this.wakeups.notify(queueId, messages.length);

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { AwsError } from '../core/errors.js';
 import { IDEMPOTENCY_LIMITS } from '../core/limits.js';
 import type { Store } from '../store/types.js';
-import { BackgroundLoop } from './background-loop.js';
+import { ExpirySweep } from './background-loop.js';
 
 /** Whom a request is for: keys are kept per account. */
 export interface IdempotencyContext {
@@ -80,15 +80,18 @@ export class IdempotencyService {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly sweepBatch: number;
-  private readonly onError: IdempotencyServiceOptions['onError'];
-  private readonly loop: BackgroundLoop;
+  private readonly sweeper: ExpirySweep;
 
   constructor(options: IdempotencyServiceOptions) {
     this.store = options.store;
     this.clock = options.clock;
     this.sweepBatch = options.sweepBatch ?? 1000;
-    this.onError = options.onError;
-    this.loop = new BackgroundLoop(() => this.step(), options.sweepMs ?? 60_000);
+    this.sweeper = new ExpirySweep(
+      () => this.sweepExpired(),
+      this.sweepBatch,
+      options.sweepMs ?? 60_000,
+      options.onError,
+    );
   }
 
   /** The keys of the request that are held now, in the order given, each once. */
@@ -118,21 +121,11 @@ export class IdempotencyService {
 
   /** Starts the periodic sweep. */
   start(): void {
-    this.loop.start();
+    this.sweeper.start();
   }
 
   /** Stops the sweep, waiting for the one under way. */
   stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  /** One sweep step; true (sweep again at once) when it removed a full batch. */
-  private async step(): Promise<boolean> {
-    try {
-      return (await this.sweepExpired()) >= this.sweepBatch;
-    } catch (error) {
-      this.onError?.(error);
-      return false;
-    }
+    return this.sweeper.stop();
   }
 }

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { AwsError, missingParameter } from '../core/errors.js';
 import {
+  checkMoveDestination,
   decodeTaskHandle,
   encodeTaskHandle,
+  type MoveEnd,
   refillMoveBudget,
   UNTHROTTLED_BATCH,
   validateMoveRate,
@@ -49,6 +51,12 @@ export interface MoveTaskServiceOptions {
 }
 
 const NONEXISTENT_QUEUE = 'AWS.SimpleQueueService.NonExistentQueue';
+
+/** A queue as the move rules of `core/move-tasks.ts` see it. */
+export const moveEnd = (queue: Pick<QueueRecord, 'id' | 'attributes'>): MoveEnd => ({
+  id: queue.id,
+  fifo: queue.attributes.FifoQueue === 'true',
+});
 
 /**
  * Message move tasks (DLQ redrive): the API and the background worker that carries tasks out. Every step
@@ -102,15 +110,7 @@ export class MoveTaskService {
     }
     if (input.DestinationArn) {
       const destination = await this.queueByArn(input.DestinationArn, 'DestinationArn');
-      if (destination.id === source.id) {
-        throw new AwsError('InvalidParameterValue', 'The destination queue must be different from the source queue.');
-      }
-      if ((destination.attributes.FifoQueue === 'true') !== (source.attributes.FifoQueue === 'true')) {
-        throw new AwsError(
-          'InvalidParameterValue',
-          'The destination queue must be of the same type as the source queue.',
-        );
-      }
+      checkMoveDestination(moveEnd(source), moveEnd(destination));
     }
     const { task, created } = await this.store.createMoveTask({
       id: randomUUID(),

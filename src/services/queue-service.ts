@@ -51,6 +51,17 @@ import {
 import { validateTagKeys, validateTags } from '../core/tags.js';
 import type { AppendResult, NewMessage, QueueRecord, Store } from '../store/types.js';
 import type { QueueActivity } from './queue-activity.js';
+import {
+  type DeleteMessagesByIdInput,
+  type DeleteMessagesByIdOutput,
+  type MoveMessagesByIdInput,
+  type MoveMessagesByIdOutput,
+  type PeekMessagesInput,
+  type PeekMessagesOutput,
+  QueueAdmin,
+  type QueueAdminOptions,
+  type RecordMessageFailuresInput,
+} from './queue-admin.js';
 import type {
   AddPermissionInput,
   BatchOutput,
@@ -86,6 +97,8 @@ export interface QueueServiceOptions {
   wakeups: WakeupSignal;
   /** Told of sends, receives and deletes once committed. @defaultValue none */
   activity?: QueueActivity | undefined;
+  /** The expiry sweep of consumer-recorded failures (see QueueAdmin). @defaultValue QueueAdmin's defaults */
+  failureSweep?: Pick<QueueAdminOptions, 'sweepMs' | 'sweepBatch' | 'onError'> | undefined;
 }
 
 export interface QueueOverview {
@@ -117,6 +130,8 @@ export class QueueService {
   private readonly limits: Limits;
   private readonly wakeups: WakeupSignal;
   private readonly activity: QueueActivity | undefined;
+  /** The operators' side (peek, delete and move by id, failure records); its sweep is started by the runtime. */
+  readonly admin: QueueAdmin;
   private stopping = false;
 
   constructor(options: QueueServiceOptions) {
@@ -125,6 +140,13 @@ export class QueueService {
     this.limits = options.limits;
     this.wakeups = options.wakeups;
     this.activity = options.activity;
+    this.admin = new QueueAdmin({
+      store: this.store,
+      clock: this.clock,
+      wakeups: this.wakeups,
+      resolveQueueUrl: (ctx, queueUrl) => this.resolveQueue(ctx, queueUrl),
+      ...options.failureSweep,
+    });
   }
 
   /** Ends every pending long poll with an empty answer and makes new ones return at once. */
@@ -666,7 +688,8 @@ export class QueueService {
     const handle = decodeReceiptHandle(raw);
     if (handle.queueId !== queue.id) throw invalidReceiptHandle(raw);
     if (!isFifo(queue)) {
-      if ((await this.store.deleteMessage(queue.id, handle.seq, handle.token)) === 'deleted') {
+      const options = { now: this.clock.now(), onlyInFlight: false };
+      if ((await this.store.deleteMessage(queue.id, handle.seq, handle.token, options)) === 'deleted') {
         this.activity?.deleted(queue, 1);
       }
       return;
@@ -741,6 +764,25 @@ export class QueueService {
     return result;
   }
 
+  // ---- operators (the console): see QueueAdmin -------------------------------------------------
+
+  peekMessages(ctx: RequestContext, input: PeekMessagesInput): Promise<PeekMessagesOutput> {
+    return this.admin.peekMessages(ctx, input);
+  }
+
+  deleteMessagesById(ctx: RequestContext, input: DeleteMessagesByIdInput): Promise<DeleteMessagesByIdOutput> {
+    return this.admin.deleteMessagesById(ctx, input);
+  }
+
+  moveMessagesById(ctx: RequestContext, input: MoveMessagesByIdInput): Promise<MoveMessagesByIdOutput> {
+    return this.admin.moveMessagesById(ctx, input);
+  }
+
+  /** The SwitchyardFailures API's RecordFailures. */
+  recordMessageFailures(ctx: RequestContext, input: RecordMessageFailuresInput): Promise<Record<string, never>> {
+    return this.admin.recordMessageFailures(ctx, input);
+  }
+
   // ---- background ----------------------------------------------------------------------------
 
   /** Deletes messages past their queue's retention period. Returns how many went. */
@@ -749,7 +791,7 @@ export class QueueService {
     let removed = 0;
     for (const queue of await this.store.allQueues()) {
       const retentionMs = integerAttribute(queue.attributes, 'MessageRetentionPeriod') * 1000;
-      removed += await this.store.deleteExpired(queue.id, now - retentionMs + 1, limitPerQueue);
+      removed += await this.store.deleteExpired(queue.id, now - retentionMs + 1, limitPerQueue, now);
     }
     await this.store.forgetDedupIds(now);
     return removed;

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
+import { newEventId } from '../core/event-id.js';
 import { nextFireTime, parseScheduleExpression, type Schedule } from '../core/schedule.js';
 import type { RuleRecord, RuleSchedule, Store } from '../store/types.js';
 import { BackgroundLoop } from './background-loop.js';
@@ -84,7 +84,7 @@ export class ScheduleWorker {
     const ctx = { accountId: rule.accountId, region: this.region };
     const event = {
       version: '0',
-      id: randomUUID(),
+      id: newEventId(at),
       'detail-type': 'Scheduled Event',
       source: 'aws.events',
       account: rule.accountId,

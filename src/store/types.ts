@@ -50,7 +50,8 @@ export interface Store {
   claimMessages(request: ClaimRequest): Promise<ClaimResult>;
   /**
    * Deletes the message if `token` is its latest receipt token. With `onlyInFlight`, a message whose
-   * visibility has ended by `now` is left alone and reported `expired`.
+   * visibility has ended by `now` is left alone and reported `expired`. `now` also stamps the `deleted` trace step
+   * (the message's latest receive does without it).
    */
   deleteMessage(
     queueId: number,
@@ -69,8 +70,11 @@ export interface Store {
    * a FIFO queue's DelaySeconds applies to messages already in it.
    */
   redelayUnreceived(queueId: number, delayMs: number): Promise<void>;
-  /** Deletes messages enqueued before `enqueuedBefore` in one queue, at most `limit`; returns how many. */
-  deleteExpired(queueId: number, enqueuedBefore: number, limit: number): Promise<number>;
+  /**
+   * Deletes messages enqueued before `enqueuedBefore` in one queue, at most `limit`; returns how many. `now` stamps
+   * their `expired` trace steps (the cut-off does without it).
+   */
+  deleteExpired(queueId: number, enqueuedBefore: number, limit: number, now?: number): Promise<number>;
   /** Forgets FIFO deduplication ids whose window ended by `now`. */
   forgetDedupIds(now: number): Promise<number>;
 
@@ -99,6 +103,31 @@ export interface Store {
    * there and reports it.
    */
   moveMessages(request: MoveRequest): Promise<MoveResult>;
+
+  /**
+   * Operators' message access, which SQS lacks (the console's). Up to `limit` messages of the queue in send order (by
+   * `sentAt`, then `seq`: an order the queue's age index gives page by page, where `seq` alone would sort the whole
+   * queue for every page), starting after the message `after` names, whatever their visibility. Read-only:
+   * visibility, receive counts and receipt tokens stay as they are, so a peeked message is received as if it had not
+   * been looked at.
+   */
+  peekMessages(
+    queueId: number,
+    options: { after?: { sentAt: number; seq: number } | undefined; limit: number },
+  ): Promise<StoredMessage[]>;
+  /**
+   * Deletes the queue's messages of these ids, in flight or not, receipt handles notwithstanding; all in one
+   * transaction. Returns the ids deleted, each once. Finding an id costs a scan of the queue (no index on message
+   * ids: it would weigh on every send for the sake of a rare operator action).
+   */
+  deleteMessagesById(queueId: number, messageIds: readonly string[]): Promise<string[]>;
+  /**
+   * Moves the named messages of a queue, in flight or not, in send order and in one transaction, each as
+   * `moveMessages` moves one: a new message (new id, sent `now`, at the end of its destination with the next FIFO
+   * sequence number there, never received, no dead-letter source) in the queue `destinationFor` names. A message
+   * whose destination is `missing`, or a queue that no longer exists, stays where it is and is reported.
+   */
+  moveMessagesById(request: MoveByIdRequest): Promise<MoveByIdResult>;
 
   /**
    * Creates the event bus unless one of that name exists; either way returns it. With `maxBuses`, refuses
@@ -301,6 +330,37 @@ export interface Store {
   /** Removes keys of every account that expired by `now` (`expiresAt <= now`), at most `limit`; returns how many. */
   expireIdempotencyKeys(now: number, limit: number): Promise<number>;
 
+  /**
+   * Failures that consumers recorded (the SwitchyardFailures API), per account and message id: the id, not the
+   * queue, is the key, so what a consumer recorded on the source queue still explains the message once the redrive
+   * policy has moved it (with its id) to the dead-letter queue. Validation is the caller's business.
+   *
+   * Records each failure at `now`, all or none: the last failure of a message replaces the one before, and its count
+   * goes up by one (an id twice in `entries` counts twice).
+   */
+  recordMessageFailures(accountId: string, entries: readonly NewMessageFailure[], now: number): Promise<void>;
+  /** The recorded failures of these message ids, for those that have one. */
+  messageFailures(accountId: string, messageIds: readonly string[]): Promise<Map<string, MessageFailureRecord>>;
+  /** Removes records of every account whose last failure is before `before`, at most `limit`; returns how many. */
+  expireMessageFailures(before: number, limit: number): Promise<number>;
+
+  /**
+   * The recorded path of one event (its trace steps), in the order they were written, at most `limit` (the first
+   * ones). Steps are written with the write they describe, never alone: `routeEvents` and `retryDelivery` write the
+   * steps they are given (`trace`); the store itself writes the queue side (`received`, `deleted`, `dead-lettered`,
+   * `moved`, `expired`, `purged`, `deduplicated`) for messages that carry an `eventId`. An engine may be told to trace
+   * nothing (SQLite: `traceEvents: false`); then it writes no step at all.
+   *
+   * Deliberately left out: listing or searching steps other than by event id. The layout is the engine's, chosen for
+   * cheap writes (SQLite stores the steps one call makes for one event together, and expires them together).
+   */
+  eventTrace(accountId: string, eventId: string, limit: number): Promise<TraceRecord[]>;
+  /**
+   * Removes trace steps of every account recorded before `before`, at most `limit` stored records (steps an engine
+   * stores together, it removes together, when the first of them is that old); returns how many records went.
+   */
+  expireEventTrace(before: number, limit: number): Promise<number>;
+
   counts(queueId: number, now: number): Promise<QueueCounts>;
   /** The earliest time after `now` at which a message of the queue becomes visible, if any. */
   nextVisibleAt(queueId: number, now: number): Promise<number | undefined>;
@@ -347,6 +407,8 @@ export interface NewMessage {
   dedupId?: string | undefined;
   /** Set for FIFO queues: deduplicate under this key until `dedupExpiresAt`. */
   fifo?: { dedupKey: string; dedupExpiresAt: number } | undefined;
+  /** The EventBridge event the message was born from (a target's message, a target's dead-letter message). */
+  eventId?: string | undefined;
 }
 
 export interface AppendResult {
@@ -437,6 +499,25 @@ export interface MoveResult {
   /** Queues that received messages, to wake their long polls. */
   destinations: number[];
   task?: MoveTaskRecord | undefined;
+}
+
+export interface MoveByIdRequest {
+  sourceQueueId: number;
+  messageIds: readonly string[];
+  now: number;
+  newMessageId: () => string;
+  /** Where a message goes, given the ARN of the queue it was dead-lettered from (if known). */
+  destinationFor: (deadLetterSourceArn: string | undefined) => number | 'missing';
+}
+
+export interface MoveByIdResult {
+  moved: { messageId: string; newMessageId: string; destinationQueueId: number }[];
+  /** Ids of no message of the source queue. */
+  notFound: string[];
+  /** Ids of messages left in the source: their destination was `missing`, or is gone. */
+  noDestination: string[];
+  /** Queues that received messages, to wake their long polls. */
+  destinations: number[];
 }
 
 export interface NewEventBus {
@@ -582,6 +663,8 @@ export interface DeliveryRetry {
   nextAt: number;
   errorCode: string;
   errorMessage: string;
+  /** Trace steps written with the retry (the failed attempt). */
+  trace?: NewTraceStep[] | undefined;
 }
 
 export interface NewArchivedEvent {
@@ -612,6 +695,8 @@ export interface RoutedWrite {
   alarm?: AlarmStateWrite | undefined;
   /** Alarm history items written with the step (state updates, actions taken). */
   alarmHistory?: NewAlarmHistoryItem[] | undefined;
+  /** Trace steps of the events this step routed or delivered, written before its queue messages. */
+  trace?: NewTraceStep[] | undefined;
 }
 
 export type ArchiveState = 'ENABLED' | 'DISABLED' | 'CREATING' | 'UPDATING' | 'CREATE_FAILED' | 'UPDATE_FAILED';
@@ -786,4 +871,56 @@ export interface AlarmHistoryFilter {
   /** The last item of the previous page. */
   after?: { timestamp: number; id: number } | undefined;
   limit: number;
+}
+
+/**
+ * What happened to an event, step by step: routing (`ingested`, `matched`, `invoked`), its targets' outbox
+ * (`delivered`, `delivery-failed`, `target-dead-lettered`, `dropped`) and the queue messages born from it
+ * (`received`, `deleted`, `dead-lettered`, `moved`, `expired`, `purged`, `deduplicated`).
+ */
+export type TraceStepName =
+  | 'ingested'
+  | 'matched'
+  | 'invoked'
+  | 'delivered'
+  | 'delivery-failed'
+  | 'target-dead-lettered'
+  | 'dropped'
+  | 'received'
+  | 'deleted'
+  | 'dead-lettered'
+  | 'moved'
+  | 'expired'
+  | 'purged'
+  | 'deduplicated';
+
+export interface NewTraceStep {
+  accountId: string;
+  eventId: string;
+  /** Epoch ms. */
+  at: number;
+  step: TraceStepName;
+  /** Plain JSON data; its shape is the step's (the services that write a step own it). */
+  detail: Record<string, unknown>;
+}
+
+/** A recorded step, as `eventTrace` answers it. */
+export type TraceRecord = NewTraceStep;
+
+export interface NewMessageFailure {
+  /** The queue the consumer was reading: shown, not a key. */
+  queueName: string;
+  messageId: string;
+  code?: string | undefined;
+  message: string;
+}
+
+export interface MessageFailureRecord {
+  queueName: string;
+  /** When the last failure was recorded. */
+  at: number;
+  code?: string | undefined;
+  message: string;
+  /** Failures recorded for the message. */
+  count: number;
 }

@@ -19,7 +19,9 @@ after(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-storeConformance('sqlite :memory:', () => new SqliteStore({ dataDir: ':memory:' }));
+storeConformance('sqlite :memory:', () => new SqliteStore({ dataDir: ':memory:' }), {
+  makeUntracedStore: () => new SqliteStore({ dataDir: ':memory:', traceEvents: false }),
+});
 storeConformance('sqlite file', () => new SqliteStore({ dataDir: tempDir(), durability: 'relaxed' }));
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -118,8 +120,10 @@ describe('SqliteStore: migrations', () => {
           'event_replays',
           'event_rules',
           'event_targets',
+          'event_trace',
           'fifo_dedup',
           'idempotency_keys',
+          'message_failures',
           'messages',
           'metric_buckets',
           'metric_series',

@@ -19,6 +19,7 @@ import type {
   NewReplay,
   NewRule,
   NewTarget,
+  NewTraceStep,
   QueueRecord,
   RoutedWrite,
   RuleSchedule,
@@ -132,7 +133,16 @@ function historyItem(alarmName: string, timestamp: number, overrides: Partial<Ne
   } satisfies NewAlarmHistoryItem;
 }
 
-export function storeConformance(name: string, makeStore: () => Promise<Store> | Store): void {
+export interface ConformanceOptions {
+  /** A store of the same engine told to write no event trace step (SQLite: `traceEvents: false`). */
+  makeUntracedStore?: (() => Promise<Store> | Store) | undefined;
+}
+
+export function storeConformance(
+  name: string,
+  makeStore: () => Promise<Store> | Store,
+  options: ConformanceOptions = {},
+): void {
   /** Runs `fn` on a fresh store and always closes it. */
   async function withStore(fn: (store: Store) => Promise<void>): Promise<void> {
     const store = await makeStore();
@@ -2590,6 +2600,584 @@ export function storeConformance(name: string, makeStore: () => Promise<Store> |
           assert.equal(await store.deleteIdempotencyKeys(ACCOUNT, ['e1', 'e2']), 0);
           assert.equal(await store.deleteIdempotencyKeys(OTHER_ACCOUNT, ['e3']), 0);
           assert.deepEqual(await store.checkIdempotencyKeys(ACCOUNT, ['live'], T0 + 20), ['live']);
+        }));
+    });
+
+    describe('event trace', () => {
+      /** An event's steps as [step, detail] pairs, in the order the store answers them. */
+      async function stepsOf(store: Store, eventId: string, accountId = ACCOUNT) {
+        return (await store.eventTrace(accountId, eventId, 100)).map((r) => [r.step, r.detail] as const);
+      }
+      const step = (
+        eventId: string,
+        name: NewTraceStep['step'],
+        at: number,
+        detail: Record<string, unknown> = {},
+      ): NewTraceStep => ({ accountId: ACCOUNT, eventId, at, step: name, detail });
+
+      test('routeEvents writes the steps it is given with its messages, which keep their eventId', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q');
+          await store.routeEvents({
+            batches: [{ queueId: q.id, messages: [newMessage({ messageId: 'm-1', eventId: 'ev-1' })] }],
+            trace: [
+              step('ev-1', 'ingested', T0, { bus: 'b', via: 'put-events', matchedRules: 1 }),
+              step('ev-1', 'matched', T0, { rule: 'r' }),
+              step('ev-1', 'invoked', T0, { outcome: 'queued', queue: 'q', messageId: 'm-1' }),
+              step('ev-2', 'ingested', T0, { bus: 'b', matchedRules: 0 }),
+              { ...step('ev-1', 'ingested', T0), accountId: OTHER_ACCOUNT },
+            ],
+          });
+          const records = await store.eventTrace(ACCOUNT, 'ev-1', 100);
+          assert.deepEqual(
+            records.map((r) => [r.accountId, r.eventId, r.at, r.step, r.detail]),
+            [
+              [ACCOUNT, 'ev-1', T0, 'ingested', { bus: 'b', via: 'put-events', matchedRules: 1 }],
+              [ACCOUNT, 'ev-1', T0, 'matched', { rule: 'r' }],
+              [ACCOUNT, 'ev-1', T0, 'invoked', { outcome: 'queued', queue: 'q', messageId: 'm-1' }],
+            ],
+          );
+          assert.deepEqual(await stepsOf(store, 'ev-2'), [['ingested', { bus: 'b', matchedRules: 0 }]]);
+          assert.deepEqual(await stepsOf(store, 'ev-1', OTHER_ACCOUNT), [['ingested', {}]], 'per account');
+          assert.deepEqual(await stepsOf(store, 'unknown'), []);
+          assert.equal((await store.eventTrace(ACCOUNT, 'ev-1', 2)).length, 2, 'at most limit, the first ones');
+          assert.equal((await store.eventTrace(ACCOUNT, 'ev-1', 2))[1]?.step, 'matched');
+
+          const [claimed] = (await claimAll(store, q.id, T0)).messages;
+          assert.equal(claimed?.eventId, 'ev-1');
+        }));
+
+      test('a routing step with nothing but trace steps writes them', () =>
+        withStore(async (store) => {
+          await store.routeEvents({ batches: [], trace: [step('lonely', 'ingested', T0, { matchedRules: 0 })] });
+          assert.deepEqual(await stepsOf(store, 'lonely'), [['ingested', { matchedRules: 0 }]]);
+        }));
+
+      test('receives and the delete of a message born from an event are traced, in order, with counts', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'orders');
+          await store.appendMessages(q.id, [
+            newMessage({ messageId: 'm-ev', eventId: 'ev' }),
+            newMessage({ messageId: 'm-plain' }),
+          ]);
+          await claimAll(store, q.id, T0 + 1, 0);
+          const second = await claimAll(store, q.id, T0 + 2, 0);
+          const fromEvent = second.messages.find((m) => m.messageId === 'm-ev');
+          const plain = second.messages.find((m) => m.messageId === 'm-plain');
+          assert.ok(fromEvent && plain);
+          assert.equal(plain.eventId, undefined);
+          assert.equal(
+            await store.deleteMessage(q.id, plain.seq, plain.token, { now: T0 + 3, onlyInFlight: false }),
+            'deleted',
+          );
+          assert.equal(
+            await store.deleteMessage(q.id, fromEvent.seq, fromEvent.token, { now: T0 + 4, onlyInFlight: false }),
+            'deleted',
+          );
+          assert.deepEqual(
+            (await store.eventTrace(ACCOUNT, 'ev', 100)).map((r) => [r.at, r.step, r.detail]),
+            [
+              [T0 + 1, 'received', { queue: 'orders', messageId: 'm-ev', receiveCount: 1 }],
+              [T0 + 2, 'received', { queue: 'orders', messageId: 'm-ev', receiveCount: 2 }],
+              [T0 + 4, 'deleted', { queue: 'orders', messageId: 'm-ev' }],
+            ],
+          );
+        }));
+
+      test('claims trace dead-lettering and expiry; the dead-lettered message goes on being traced', () =>
+        withStore(async (store) => {
+          const source = await makeQueue(store, 'source');
+          const dlq = await makeQueue(store, 'source-dlq');
+          await store.appendMessages(source.id, [
+            newMessage({ messageId: 'poison', eventId: 'ev-p' }),
+            newMessage({ messageId: 'old', eventId: 'ev-o' }),
+          ]);
+          await claimAll(store, source.id, T0 + 1, 0);
+          const decide = (m: StoredMessage): ClaimDecision => (m.messageId === 'old' ? 'expire' : 'dead-letter');
+          await store.claimMessages(
+            claimRequest(source.id, { now: T0 + 2, decide, deadLetter: { queueId: dlq.id, sourceArn: SOURCE_ARN } }),
+          );
+          await claimAll(store, dlq.id, T0 + 3);
+          assert.deepEqual(await stepsOf(store, 'ev-p'), [
+            ['received', { queue: 'source', messageId: 'poison', receiveCount: 1 }],
+            ['dead-lettered', { queue: 'source', messageId: 'poison', dlq: 'source-dlq', receiveCount: 1 }],
+            ['received', { queue: 'source-dlq', messageId: 'poison', receiveCount: 2 }],
+          ]);
+          assert.deepEqual(await stepsOf(store, 'ev-o'), [
+            ['received', { queue: 'source', messageId: 'old', receiveCount: 1 }],
+            ['expired', { queue: 'source', messageId: 'old' }],
+          ]);
+        }));
+
+      test('a redrive traces the move; the new message keeps the eventId and is traced under its new id', () =>
+        withStore(async (store) => {
+          const dlq = await makeQueue(store, 'dlq');
+          const home = await makeQueue(store, 'home');
+          await store.appendMessages(dlq.id, [newMessage({ messageId: 'before', eventId: 'ev-m' }), newMessage()]);
+          const { task } = await store.createMoveTask({
+            id: 'task-1',
+            sourceQueueId: dlq.id,
+            sourceArn: 'arn:aws:sqs:us-east-1:000000000000:dlq',
+            startedAt: T0,
+          });
+          const moved = await store.moveMessages({
+            taskId: task.id,
+            now: T0 + 5,
+            limit: 10,
+            newMessageId: (() => {
+              let n = 0;
+              return () => `after-${++n}`;
+            })(),
+            destinationFor: () => home.id,
+          });
+          assert.equal(moved.moved, 2);
+          const [received] = (await claimAll(store, home.id, T0 + 6)).messages.filter((m) => m.eventId === 'ev-m');
+          assert.equal(received?.messageId, 'after-1');
+          assert.deepEqual(
+            (await store.eventTrace(ACCOUNT, 'ev-m', 100)).map((r) => [r.at, r.step, r.detail]),
+            [
+              [
+                T0 + 5,
+                'moved',
+                { queue: 'dlq', messageId: 'before', to: 'home', newMessageId: 'after-1', by: 'move-task' },
+              ],
+              [T0 + 6, 'received', { queue: 'home', messageId: 'after-1', receiveCount: 1 }],
+            ],
+          );
+        }));
+
+      test('a move by id (the console) is traced like a redrive, by the console', () =>
+        withStore(async (store) => {
+          const dlq = await makeQueue(store, 'dlq');
+          const home = await makeQueue(store, 'home');
+          await store.appendMessages(dlq.id, [newMessage({ messageId: 'stuck', eventId: 'ev-c' })]);
+          const result = await store.moveMessagesById({
+            sourceQueueId: dlq.id,
+            messageIds: ['stuck'],
+            now: T0 + 5,
+            newMessageId: () => 'freed',
+            destinationFor: () => home.id,
+          });
+          assert.equal(result.moved.length, 1);
+          assert.deepEqual(await stepsOf(store, 'ev-c'), [
+            ['moved', { queue: 'dlq', messageId: 'stuck', to: 'home', newMessageId: 'freed', by: 'console' }],
+          ]);
+          const [moved] = (await claimAll(store, home.id, T0 + 6)).messages;
+          assert.equal(moved?.eventId, 'ev-c');
+        }));
+
+      test('the retention sweep and a purge trace the messages they remove', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q');
+          await store.appendMessages(q.id, [
+            newMessage({ messageId: 'expiring', eventId: 'ev-x', sentAt: T0 - 10 }),
+            newMessage({ messageId: 'plain', sentAt: T0 - 10 }),
+          ]);
+          assert.equal(await store.deleteExpired(q.id, T0, 100, T0 + 7), 2);
+          assert.deepEqual(
+            (await store.eventTrace(ACCOUNT, 'ev-x', 100)).map((r) => [r.at, r.step, r.detail]),
+            [[T0 + 7, 'expired', { queue: 'q', messageId: 'expiring' }]],
+          );
+
+          await store.appendMessages(q.id, [
+            newMessage({ messageId: 'purged-1', eventId: 'ev-y' }),
+            newMessage({ messageId: 'purged-2', eventId: 'ev-y' }),
+            newMessage({ messageId: 'later', eventId: 'ev-y', sentAt: T0 + 100 }),
+          ]);
+          await store.purgeQueue(q.id, T0 + 8);
+          assert.deepEqual(
+            (await store.eventTrace(ACCOUNT, 'ev-y', 100)).map((r) => [r.at, r.step, r.detail]),
+            [
+              [T0 + 8, 'purged', { queue: 'q', messageId: 'purged-1' }],
+              [T0 + 8, 'purged', { queue: 'q', messageId: 'purged-2' }],
+            ],
+            'a message sent after the purge stays, untraced',
+          );
+        }));
+
+      test('a FIFO duplicate born from an event is traced as deduplicated', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'f.fifo', { attributes: { FifoQueue: 'true' } });
+          const fifo = { dedupKey: 'same', dedupExpiresAt: T0 + 300_000 };
+          await store.appendMessages(q.id, [newMessage({ messageId: 'first', groupId: 'g', fifo, eventId: 'ev-1' })]);
+          const [again] = await store.appendMessages(q.id, [
+            newMessage({ messageId: 'second', groupId: 'g', fifo, eventId: 'ev-2' }),
+          ]);
+          assert.equal(again?.duplicate, true);
+          assert.deepEqual(await stepsOf(store, 'ev-2'), [
+            ['deduplicated', { queue: 'f.fifo', messageId: 'second', originalMessageId: 'first' }],
+          ]);
+        }));
+
+      test('retryDelivery writes the steps it is given with the retry', () =>
+        withStore(async (store) => {
+          const delivery = await makeDelivery(store, newDelivery());
+          await store.retryDelivery(delivery.id, {
+            attempts: 1,
+            nextAt: T0 + 1000,
+            errorCode: 'CONNECTION_FAILURE',
+            errorMessage: 'refused',
+            trace: [step('ev-d', 'delivery-failed', T0, { attempt: 1, nextAttemptAt: T0 + 1000 })],
+          });
+          assert.deepEqual(await stepsOf(store, 'ev-d'), [
+            ['delivery-failed', { attempt: 1, nextAttemptAt: T0 + 1000 }],
+          ]);
+          const [due] = await store.claimDueDeliveries(T0 + 1000, 10, T0 + 2000);
+          assert.equal(due?.attempts, 1, 'the retry itself is written as before');
+        }));
+
+      test('expireEventTrace removes steps of every account recorded before `before`, at most limit at a time', () =>
+        withStore(async (store) => {
+          // One call per step: how an engine groups the steps of one call is its own business.
+          for (const written of [
+            step('e', 'ingested', T0),
+            { ...step('e', 'ingested', T0 + 5), accountId: OTHER_ACCOUNT },
+            step('e', 'matched', T0 + 10),
+            step('e', 'invoked', T0 + 20),
+          ]) {
+            await store.routeEvents({ batches: [], trace: [written] });
+          }
+          assert.equal(await store.expireEventTrace(T0, 10), 0, 'at == before is kept');
+          assert.equal(await store.expireEventTrace(T0 + 11, 2), 2);
+          assert.equal(await store.expireEventTrace(T0 + 11, 10), 1);
+          assert.equal(await store.expireEventTrace(T0 + 11, 10), 0);
+          assert.deepEqual(
+            (await stepsOf(store, 'e')).map(([name]) => name),
+            ['invoked'],
+          );
+          assert.deepEqual(await stepsOf(store, 'e', OTHER_ACCOUNT), []);
+        }));
+
+      test('the steps of a message outlive the expiry of its routing only unseen, and never join another event', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store, 'q');
+          await store.routeEvents({
+            batches: [{ queueId: q.id, messages: [newMessage({ messageId: 'old-m', eventId: 'old' })] }],
+            trace: [step('old', 'ingested', T0)],
+          });
+          assert.equal(await store.expireEventTrace(T0 + 1, 10), 1, 'the routing of the old event is gone');
+          await store.routeEvents({ batches: [], trace: [step('new', 'ingested', T0 + 2)] });
+          const [m] = (await claimAll(store, q.id, T0 + 3)).messages;
+          assert.equal(m?.eventId, 'old');
+          assert.deepEqual(
+            (await stepsOf(store, 'new')).map(([name]) => name),
+            ['ingested'],
+            "the old message's receive is not the new event's",
+          );
+        }));
+
+      if (options.makeUntracedStore) {
+        const makeUntraced = options.makeUntracedStore;
+        test('a store told to trace nothing writes no step, and messages still keep their eventId', async () => {
+          const store = await makeUntraced();
+          try {
+            const q = await makeQueue(store, 'q');
+            const dlq = await makeQueue(store, 'dlq');
+            await store.routeEvents({
+              batches: [{ queueId: q.id, messages: [newMessage({ messageId: 'm', eventId: 'ev' })] }],
+              trace: [step('ev', 'ingested', T0)],
+            });
+            const [m] = (await claimAll(store, q.id, T0, 0)).messages;
+            assert.equal(m?.eventId, 'ev');
+            await store.claimMessages(
+              claimRequest(q.id, {
+                decide: () => 'dead-letter',
+                deadLetter: { queueId: dlq.id, sourceArn: SOURCE_ARN },
+              }),
+            );
+            const [d] = (await claimAll(store, dlq.id, T0)).messages;
+            assert.ok(d);
+            await store.deleteMessage(dlq.id, d.seq, d.token, { now: T0, onlyInFlight: false });
+            await store.retryDelivery((await makeDelivery(store, newDelivery())).id, {
+              attempts: 1,
+              nextAt: T0,
+              errorCode: 'X',
+              errorMessage: 'x',
+              trace: [step('ev', 'delivery-failed', T0)],
+            });
+            assert.deepEqual(await stepsOf(store, 'ev'), []);
+          } finally {
+            await store.close();
+          }
+        });
+      }
+    });
+
+    describe('queue administration: peek, delete and move by id', () => {
+      const ids = (messages: readonly { messageId: string }[]) => messages.map((m) => m.messageId);
+
+      test('peekMessages shows every message in send order, whatever its state, and changes nothing', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          const other = await makeQueue(store, 'other');
+          const visible = newMessage();
+          const inFlight = newMessage();
+          const delayed = newMessage({ visibleAt: T0 + 60_000 });
+          await store.appendMessages(q.id, [inFlight, visible, delayed]);
+          await store.appendMessages(other.id, [newMessage()]);
+          const claimed = await store.claimMessages(claimRequest(q.id, { max: 1 }));
+          assert.deepEqual(ids(claimed.messages), [inFlight.messageId]);
+          const before = await store.getMessageState(q.id, claimed.messages[0]?.seq ?? -1);
+
+          const peeked = await store.peekMessages(q.id, { limit: 10 });
+          assert.deepEqual(ids(peeked), [inFlight.messageId, visible.messageId, delayed.messageId]);
+          const [first, second, third] = peeked;
+          assert.equal(first?.receiveCount, 1);
+          assert.equal(first?.visibleAt, T0 + 30_000);
+          assert.equal(first?.receivedAt, T0);
+          assert.equal(second?.receiveCount, 0);
+          assert.equal(second?.body, visible.body);
+          assert.equal(third?.visibleAt, T0 + 60_000);
+          assert.equal(third?.receivedAt, null);
+
+          // Nothing moved: the in-flight message keeps its token, the others are received as usual.
+          assert.deepEqual(await store.getMessageState(q.id, claimed.messages[0]?.seq ?? -1), before);
+          const next = await store.claimMessages(claimRequest(q.id, { now: T0 + 1 }));
+          assert.deepEqual(ids(next.messages), [visible.messageId]);
+          assert.equal(next.messages[0]?.receiveCount, 1, 'a peek is no receive');
+        }));
+
+      test('peekMessages pages by (sentAt, seq) from the position after', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          const late = newMessage({ sentAt: T0 + 2 });
+          const early = newMessage({ sentAt: T0 + 1 });
+          const tie1 = newMessage({ sentAt: T0 + 5 });
+          const tie2 = newMessage({ sentAt: T0 + 5 });
+          await store.appendMessages(q.id, [late, early, tie1, tie2]);
+          const firstPage = await store.peekMessages(q.id, { limit: 2 });
+          assert.deepEqual(ids(firstPage), [early.messageId, late.messageId]);
+          const last = firstPage[1];
+          assert.ok(last);
+          const secondPage = await store.peekMessages(q.id, {
+            after: { sentAt: last.sentAt, seq: last.seq },
+            limit: 2,
+          });
+          assert.deepEqual(ids(secondPage), [tie1.messageId, tie2.messageId]);
+          const end = secondPage[1];
+          assert.ok(end);
+          assert.deepEqual(
+            await store.peekMessages(q.id, { after: { sentAt: end.sentAt, seq: end.seq }, limit: 2 }),
+            [],
+          );
+          const rest = await store.peekMessages(q.id, {
+            after: { sentAt: tie1.sentAt, seq: secondPage[0]?.seq ?? 0 },
+            limit: 5,
+          });
+          assert.deepEqual(ids(rest), [tie2.messageId], 'a tie on sentAt is broken by seq');
+        }));
+
+      test('deleteMessagesById deletes the named messages of the queue, in flight or not, and reports them', () =>
+        withStore(async (store) => {
+          const q = await makeQueue(store);
+          const other = await makeQueue(store, 'other');
+          const [a, b, c] = [newMessage(), newMessage(), newMessage()];
+          const elsewhere = newMessage();
+          await store.appendMessages(q.id, [a, b, c]);
+          await store.appendMessages(other.id, [elsewhere]);
+          const claimed = await store.claimMessages(claimRequest(q.id, { max: 1 }));
+          assert.deepEqual(ids(claimed.messages), [a.messageId]);
+
+          const deleted = await store.deleteMessagesById(q.id, [
+            a.messageId,
+            c.messageId,
+            c.messageId,
+            elsewhere.messageId,
+            'no-such-id',
+          ]);
+          assert.deepEqual(deleted.sort(), [a.messageId, c.messageId].sort());
+          assert.deepEqual(ids(await store.peekMessages(q.id, { limit: 10 })), [b.messageId]);
+          assert.deepEqual(ids(await store.peekMessages(other.id, { limit: 10 })), [elsewhere.messageId]);
+          const token = claimed.messages[0]?.token ?? '';
+          assert.equal(await store.deleteMessage(q.id, claimed.messages[0]?.seq ?? -1, token), 'missing');
+          assert.deepEqual(await store.deleteMessagesById(q.id, []), []);
+          assert.deepEqual(await store.deleteMessagesById(q.id, [a.messageId]), [], 'already gone');
+        }));
+
+      test('moveMessagesById moves as a redrive: new ids at the end of each destination, never received', () =>
+        withStore(async (store) => {
+          const source = await makeQueue(store, 'source');
+          const dlq = await makeQueue(store, 'dlq');
+          const elsewhere = await makeQueue(store, 'elsewhere');
+          const failed = [newMessage(), newMessage()];
+          await store.appendMessages(source.id, failed);
+          // Dead-lettered: in the DLQ with their source recorded and their receive count.
+          const claim = await store.claimMessages(
+            claimRequest(source.id, {
+              decide: () => 'dead-letter',
+              deadLetter: { queueId: dlq.id, sourceArn: SOURCE_ARN },
+            }),
+          );
+          assert.equal(claim.deadLettered, 2);
+          const plain = newMessage();
+          await store.appendMessages(dlq.id, [plain]);
+          await store.appendMessages(source.id, [newMessage({ body: 'already there' })]);
+
+          let n = 0;
+          const result = await store.moveMessagesById({
+            sourceQueueId: dlq.id,
+            messageIds: [plain.messageId, failed[1]?.messageId ?? '', 'gone', failed[0]?.messageId ?? ''],
+            now: T0 + 5000,
+            newMessageId: () => `new-${++n}`,
+            destinationFor: (arn) => (arn === SOURCE_ARN ? source.id : 'missing'),
+          });
+          assert.deepEqual(result.moved, [
+            { messageId: failed[0]?.messageId, newMessageId: 'new-1', destinationQueueId: source.id },
+            { messageId: failed[1]?.messageId, newMessageId: 'new-2', destinationQueueId: source.id },
+          ]);
+          assert.deepEqual(result.notFound, ['gone']);
+          assert.deepEqual(result.noDestination, [plain.messageId]);
+          assert.deepEqual(result.destinations, [source.id]);
+          assert.deepEqual(ids(await store.peekMessages(dlq.id, { limit: 10 })), [plain.messageId]);
+
+          const inSource = await store.peekMessages(source.id, { limit: 10 });
+          assert.deepEqual(
+            inSource.map((m) => m.body),
+            ['already there', failed[0]?.body, failed[1]?.body],
+            'at the end of the destination',
+          );
+          for (const m of inSource.slice(1)) {
+            assert.equal(m.sentAt, T0 + 5000);
+            assert.equal(m.visibleAt, T0 + 5000);
+            assert.equal(m.receiveCount, 0);
+            assert.equal(m.firstReceiveAt, null);
+            assert.equal(m.deadLetterSourceArn, undefined);
+          }
+
+          // A named destination for all; a destination deleted since it was resolved keeps the message in place.
+          const toElsewhere = await store.moveMessagesById({
+            sourceQueueId: source.id,
+            messageIds: ['new-1'],
+            now: T0 + 6000,
+            newMessageId: () => 'newer-1',
+            destinationFor: () => elsewhere.id,
+          });
+          assert.deepEqual(ids(toElsewhere.moved), ['new-1']);
+          assert.deepEqual(ids(await store.peekMessages(elsewhere.id, { limit: 10 })), ['newer-1']);
+          await store.deleteQueue(elsewhere.id, T0 + 7000);
+          const toDeleted = await store.moveMessagesById({
+            sourceQueueId: source.id,
+            messageIds: ['new-2'],
+            now: T0 + 8000,
+            newMessageId: () => 'never',
+            destinationFor: () => elsewhere.id,
+          });
+          assert.deepEqual(toDeleted, { moved: [], notFound: [], noDestination: ['new-2'], destinations: [] });
+          assert.ok(ids(await store.peekMessages(source.id, { limit: 10 })).includes('new-2'));
+        }));
+
+      test('moveMessagesById gives FIFO messages the next sequence numbers of their destination, in send order', () =>
+        withStore(async (store) => {
+          const fifo = (groupId: string, dedupKey: string) =>
+            newMessage({ groupId, dedupId: dedupKey, fifo: { dedupKey, dedupExpiresAt: T0 + 300_000 } });
+          const dlq = await makeQueue(store, 'dlq.fifo');
+          const destination = await makeQueue(store, 'dest.fifo');
+          const first = fifo('g', 'a');
+          const second = fifo('g', 'b');
+          await store.appendMessages(dlq.id, [first, second]);
+          const existing = await store.appendMessages(destination.id, [fifo('h', 'x'), fifo('h', 'y')]);
+          const result = await store.moveMessagesById({
+            sourceQueueId: dlq.id,
+            messageIds: [second.messageId, first.messageId],
+            now: T0 + 1000,
+            newMessageId: (() => {
+              let n = 0;
+              return () => `moved-${++n}`;
+            })(),
+            destinationFor: () => destination.id,
+          });
+          assert.deepEqual(
+            result.moved.map((m) => m.messageId),
+            [first.messageId, second.messageId],
+          );
+          const moved = (await store.peekMessages(destination.id, { limit: 10 })).slice(2);
+          const last = existing[1]?.sequence ?? 0;
+          assert.deepEqual(
+            moved.map((m) => [m.messageId, m.groupId, m.sequence]),
+            [
+              ['moved-1', 'g', last + 1],
+              ['moved-2', 'g', last + 2],
+            ],
+          );
+        }));
+    });
+
+    describe('consumer-recorded message failures', () => {
+      test('recordMessageFailures keeps the last failure of a message with a count, per account', () =>
+        withStore(async (store) => {
+          await store.recordMessageFailures(
+            ACCOUNT,
+            [
+              { queueName: 'orders', messageId: 'm1', code: 'PaymentDeclined', message: 'card declined' },
+              { queueName: 'orders', messageId: 'm2', message: 'no code' },
+            ],
+            T0,
+          );
+          await store.recordMessageFailures(
+            ACCOUNT,
+            [{ queueName: 'orders-retry', messageId: 'm1', code: 'Timeout', message: 'took too long' }],
+            T0 + 10,
+          );
+          await store.recordMessageFailures(OTHER_ACCOUNT, [{ queueName: 'x', messageId: 'm1', message: 'other' }], T0);
+
+          const found = await store.messageFailures(ACCOUNT, ['m1', 'm2', 'm3', 'm1']);
+          assert.deepEqual([...found.keys()].sort(), ['m1', 'm2']);
+          assert.deepEqual(found.get('m1'), {
+            queueName: 'orders-retry',
+            at: T0 + 10,
+            code: 'Timeout',
+            message: 'took too long',
+            count: 2,
+          });
+          assert.deepEqual(found.get('m2'), {
+            queueName: 'orders',
+            at: T0,
+            code: undefined,
+            message: 'no code',
+            count: 1,
+          });
+          assert.equal((await store.messageFailures(OTHER_ACCOUNT, ['m1'])).get('m1')?.message, 'other');
+          assert.equal((await store.messageFailures(ACCOUNT, [])).size, 0);
+
+          // The same id twice in one call counts twice; the later entry wins.
+          await store.recordMessageFailures(
+            ACCOUNT,
+            [
+              { queueName: 'q', messageId: 'm3', message: 'first' },
+              { queueName: 'q', messageId: 'm3', message: 'second' },
+            ],
+            T0,
+          );
+          const m3 = (await store.messageFailures(ACCOUNT, ['m3'])).get('m3');
+          assert.equal(m3?.count, 2);
+          assert.equal(m3?.message, 'second');
+        }));
+
+      test('expireMessageFailures removes records last failed before `before`, at most limit at a time', () =>
+        withStore(async (store) => {
+          await store.recordMessageFailures(ACCOUNT, [{ queueName: 'q', messageId: 'old1', message: 'x' }], T0);
+          await store.recordMessageFailures(
+            OTHER_ACCOUNT,
+            [{ queueName: 'q', messageId: 'old2', message: 'x' }],
+            T0 + 1,
+          );
+          await store.recordMessageFailures(ACCOUNT, [{ queueName: 'q', messageId: 'edge', message: 'x' }], T0 + 2);
+          // Failing again refreshes a record.
+          await store.recordMessageFailures(ACCOUNT, [{ queueName: 'q', messageId: 'refreshed', message: 'x' }], T0);
+          await store.recordMessageFailures(
+            ACCOUNT,
+            [{ queueName: 'q', messageId: 'refreshed', message: 'y' }],
+            T0 + 9,
+          );
+          assert.equal(await store.expireMessageFailures(T0, 10), 0, 'nothing before T0');
+          assert.equal(await store.expireMessageFailures(T0 + 2, 1), 1);
+          assert.equal(await store.expireMessageFailures(T0 + 2, 10), 1);
+          assert.equal(await store.expireMessageFailures(T0 + 2, 10), 0);
+          assert.deepEqual([...(await store.messageFailures(ACCOUNT, ['old1', 'edge', 'refreshed'])).keys()].sort(), [
+            'edge',
+            'refreshed',
+          ]);
+          assert.equal((await store.messageFailures(OTHER_ACCOUNT, ['old2'])).size, 0);
         }));
     });
   });

@@ -298,6 +298,52 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at);
     `,
   },
+  {
+    version: 11,
+    name: 'consumer-recorded message failures',
+    sql: `
+      -- The SwitchyardFailures API's records: why a consumer's handler failed on a message, the last failure and how
+      -- many there were. Keyed by message id, not queue: a redrive to the dead-letter queue keeps the id.
+      CREATE TABLE message_failures (
+        account_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        queue_name TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        error_code TEXT,
+        error_message TEXT NOT NULL,
+        failure_count INTEGER NOT NULL,
+        PRIMARY KEY (account_id, message_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX message_failures_by_age ON message_failures (at);
+    `,
+  },
+  {
+    version: 12,
+    name: 'event trace',
+    sql: `
+      -- The steps of events' paths, laid out for cheap writes (see EventTraceTables): a row holds the steps one write
+      -- made for one event (a JSON array of [at, step, detail]). Rows a write of routing or delivery made are found
+      -- by event id; a queue message's steps point to the row that routed it (root), found from there.
+      -- A plain rowid, not AUTOINCREMENT (no sqlite_sequence write per row): a new row gets a larger id than every row
+      -- left, which is all the ordering needs. An id reused once the table has emptied may still be a message's root:
+      -- reads keep only the rows of the event asked for.
+      CREATE TABLE event_trace (
+        id INTEGER PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        root INTEGER,
+        at INTEGER NOT NULL,
+        steps TEXT NOT NULL
+      );
+      CREATE INDEX event_trace_by_event ON event_trace (account_id, event_id) WHERE root IS NULL;
+      CREATE INDEX event_trace_by_root ON event_trace (root) WHERE root IS NOT NULL;
+      CREATE INDEX event_trace_by_age ON event_trace (at);
+      -- The event a message was born from, and the trace row of its routing, so that its receives, deletes and moves
+      -- are traced too.
+      ALTER TABLE messages ADD COLUMN event_id TEXT;
+      ALTER TABLE messages ADD COLUMN event_trace_root INTEGER;
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction. Returns the schema version. */

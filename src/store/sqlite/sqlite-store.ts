@@ -18,10 +18,13 @@ import type {
   DeliveryRecord,
   DeliveryRetry,
   EventBusRecord,
+  MessageFailureRecord,
   MetricBucketRecord,
   MetricSeriesFilter,
   MetricSeriesKey,
   MetricSeriesRecord,
+  MoveByIdRequest,
+  MoveByIdResult,
   MoveRequest,
   MoveResult,
   MoveTaskRecord,
@@ -30,6 +33,7 @@ import type {
   NewArchive,
   NewEventBus,
   NewMessage,
+  NewMessageFailure,
   NewMetricBucket,
   NewMoveTask,
   NewQueue,
@@ -51,11 +55,14 @@ import type {
   StoredMessage,
   TargetRecord,
   TargetSettings,
+  TraceRecord,
 } from '../types.js';
 import { AlarmTables } from './alarm-tables.js';
 import { EventRoutingTables } from './event-routing.js';
+import { EventTraceTables, type TraceRoots } from './event-trace-tables.js';
 import { GroupCommitter } from './group-commit.js';
 import { IdempotencyTables } from './idempotency-tables.js';
+import { MessageFailureTables } from './message-failure-tables.js';
 import { MetricTables } from './metric-tables.js';
 import { migrate } from './migrations.js';
 
@@ -72,6 +79,12 @@ export interface SqliteStoreOptions {
   durability?: Durability;
   /** Told of each group commit's duration and write count (metrics). */
   onCommit?: ((seconds: number, writes: number) => void) | undefined;
+  /**
+   * Whether event trace steps are written (see `Store.eventTrace`); false writes none, not even those a write
+   * brings. Messages still keep their `eventId`.
+   * @defaultValue true
+   */
+  traceEvents?: boolean | undefined;
 }
 
 interface QueueRow {
@@ -104,6 +117,8 @@ interface MessageRow {
   dedup_id: string | null;
   sequence_number: number | null;
   enqueued_at: number | null;
+  event_id: string | null;
+  event_trace_root: number | null;
 }
 
 interface MoveTaskRow {
@@ -241,6 +256,7 @@ function toMessage(row: MessageRow): StoredMessage {
     dedupId: row.dedup_id ?? undefined,
     sequence: row.sequence_number ?? undefined,
     enqueuedAt: row.enqueued_at,
+    eventId: row.event_id ?? undefined,
   };
 }
 
@@ -257,6 +273,10 @@ export class SqliteStore implements Store {
   private readonly metrics: MetricTables;
   private readonly alarms: AlarmTables;
   private readonly idempotency: IdempotencyTables;
+  private readonly failures: MessageFailureTables;
+  private readonly traceTables: EventTraceTables;
+  /** Where trace steps are written; undefined when tracing is off. */
+  private readonly trace: EventTraceTables | undefined;
 
   constructor(options: SqliteStoreOptions) {
     let file = ':memory:';
@@ -280,6 +300,9 @@ export class SqliteStore implements Store {
     this.metrics = new MetricTables(this.db);
     this.alarms = new AlarmTables(this.db);
     this.idempotency = new IdempotencyTables(this.db);
+    this.failures = new MessageFailureTables(this.db);
+    this.traceTables = new EventTraceTables(this.db);
+    this.trace = options.traceEvents === false ? undefined : this.traceTables;
     const db = this.db;
     this.sql = {
       busByName: db.prepare<[string, string], EventBusRow>(
@@ -380,9 +403,9 @@ export class SqliteStore implements Store {
       ),
       insertMessage: db.prepare(
         `INSERT INTO messages (queue_id, message_id, body, attributes, trace_header, sender_id, sent_at, visible_at,
-           group_id, dedup_id, sequence_number)
+           group_id, dedup_id, sequence_number, event_id, event_trace_root)
          VALUES (@queueId, @messageId, @body, @attributes, @traceHeader, @senderId, @sentAt, @visibleAt,
-           @groupId, @dedupId, @sequence)`,
+           @groupId, @dedupId, @sequence, @eventId, @eventTraceRoot)`,
       ),
       dedupLookup: db.prepare<[number, string, number], { message_id: string; sequence_number: number }>(
         'SELECT message_id, sequence_number FROM fifo_dedup WHERE queue_id = ? AND dedup_key = ? AND expires_at > ?',
@@ -435,8 +458,19 @@ export class SqliteStore implements Store {
          WHERE seq = @seq`,
       ),
       deleteBySeq: db.prepare<[number]>('DELETE FROM messages WHERE seq = ?'),
-      messageToken: db.prepare<[number, number], { receipt_token: string | null; visible_at: number }>(
-        'SELECT receipt_token, visible_at FROM messages WHERE queue_id = ? AND seq = ?',
+      messageToken: db.prepare<
+        [number, number],
+        {
+          receipt_token: string | null;
+          visible_at: number;
+          received_at: number | null;
+          message_id: string;
+          event_id: string | null;
+          event_trace_root: number | null;
+        }
+      >(
+        `SELECT receipt_token, visible_at, received_at, message_id, event_id, event_trace_root FROM messages
+         WHERE queue_id = ? AND seq = ?`,
       ),
       messageState: db.prepare<[number, number], MessageRow>('SELECT * FROM messages WHERE queue_id = ? AND seq = ?'),
       setVisibility: db.prepare<[number, number, number, string]>(
@@ -491,9 +525,17 @@ export class SqliteStore implements Store {
       // A redriven message is a new message at the end of its destination: new seq, id, send time.
       moveOne: db.prepare(
         `INSERT INTO messages (queue_id, message_id, body, attributes, trace_header, sender_id, sent_at, visible_at,
-           group_id, dedup_id, sequence_number)
+           group_id, dedup_id, sequence_number, event_id, event_trace_root)
          SELECT @queueId, @messageId, body, attributes, trace_header, sender_id, @now, @now,
-           group_id, dedup_id, @sequence FROM messages WHERE seq = @seq`,
+           group_id, dedup_id, @sequence, event_id, event_trace_root FROM messages WHERE seq = @seq`,
+      ),
+      // Row values keep the walk inside messages_by_age (queue_id, sent_at, seq): no sort, whatever the queue's size.
+      peek: db.prepare<[number, number, number, number], MessageRow>(
+        'SELECT * FROM messages WHERE queue_id = ? AND (sent_at, seq) > (?, ?) ORDER BY sent_at, seq LIMIT ?',
+      ),
+      messagesByIds: db.prepare<[number, string], MessageRow>(
+        `SELECT * FROM messages WHERE queue_id = ? AND message_id IN (SELECT value FROM json_each(?))
+         ORDER BY seq`,
       ),
       recordMoveProgress: db.prepare(
         'UPDATE move_tasks SET moved = moved + @moved, cursor_seq = @cursor, updated_at = @now WHERE id = @id',
@@ -591,8 +633,10 @@ export class SqliteStore implements Store {
 
   async routeEvents(write: RoutedWrite): Promise<AppendResult[][]> {
     return this.writer.run(() => {
+      // Before the messages: each message born from an event points to the row of its routing.
+      const roots = this.trace?.addAll(write.trace);
       const results = write.batches.map((batch) =>
-        this.sql.queueById.get(batch.queueId) ? this.appendNow(batch.queueId, batch.messages) : [],
+        this.sql.queueById.get(batch.queueId) ? this.appendNow(batch.queueId, batch.messages, roots) : [],
       );
       this.routing.write(write);
       this.alarms.write(write.alarm, write.alarmHistory);
@@ -605,7 +649,11 @@ export class SqliteStore implements Store {
   }
 
   async retryDelivery(id: number, change: DeliveryRetry): Promise<void> {
-    return this.writer.run(() => this.routing.retry(id, change));
+    const { trace, ...retry } = change;
+    return this.writer.run(() => {
+      this.routing.retry(id, retry);
+      this.trace?.addAll(trace);
+    });
   }
 
   async nextDeliveryAt(): Promise<number | undefined> {
@@ -760,6 +808,26 @@ export class SqliteStore implements Store {
     return this.writer.run(() => this.idempotency.expire(now, limit));
   }
 
+  async recordMessageFailures(accountId: string, entries: readonly NewMessageFailure[], now: number): Promise<void> {
+    await this.writer.run(() => this.failures.record(accountId, entries, now));
+  }
+
+  async messageFailures(accountId: string, messageIds: readonly string[]): Promise<Map<string, MessageFailureRecord>> {
+    return this.failures.get(accountId, messageIds);
+  }
+
+  async expireMessageFailures(before: number, limit: number): Promise<number> {
+    return this.writer.run(() => this.failures.expire(before, limit));
+  }
+
+  async eventTrace(accountId: string, eventId: string, limit: number): Promise<TraceRecord[]> {
+    return this.traceTables.forEvent(accountId, eventId, limit);
+  }
+
+  async expireEventTrace(before: number, limit: number): Promise<number> {
+    return this.writer.run(() => this.traceTables.expire(before, limit));
+  }
+
   async scheduledRules(): Promise<{ rule: RuleRecord; schedule?: RuleSchedule }[]> {
     return this.routing.scheduledRules().flatMap(({ accountId, busName, name, schedule }) => {
       const row = this.sql.ruleByName.get(accountId, busName, name);
@@ -767,13 +835,25 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Appends inside the caller's transaction. */
-  private appendNow(queueId: number, messages: NewMessage[]): AppendResult[] {
+  /** Appends inside the caller's transaction; `roots` are the trace rows of the events the messages are born from. */
+  private appendNow(queueId: number, messages: NewMessage[], roots?: TraceRoots): AppendResult[] {
     return messages.map((m): AppendResult => {
       let sequence: number | undefined;
       if (m.fifo) {
         const original = this.sql.dedupLookup.get(queueId, m.fifo.dedupKey, m.sentAt);
-        if (original) return { messageId: original.message_id, sequence: original.sequence_number, duplicate: true };
+        if (original) {
+          if (this.trace && m.eventId !== undefined) {
+            const message = {
+              message_id: m.messageId,
+              event_id: m.eventId,
+              event_trace_root: roots?.get(m.eventId) ?? null,
+            };
+            this.trace.queueStep(queueId, message, m.sentAt, 'deduplicated', {
+              originalMessageId: original.message_id,
+            });
+          }
+          return { messageId: original.message_id, sequence: original.sequence_number, duplicate: true };
+        }
         sequence = this.sql.nextSequence.get(queueId)?.fifo_sequence;
         if (sequence === undefined) throw new Error(`queue ${queueId} does not exist`);
         this.sql.dedupRemember.run({
@@ -796,6 +876,8 @@ export class SqliteStore implements Store {
         groupId: m.groupId ?? null,
         dedupId: m.dedupId ?? null,
         sequence: sequence ?? null,
+        eventId: m.eventId ?? null,
+        eventTraceRoot: m.eventId === undefined ? null : (roots?.get(m.eventId) ?? null),
       });
       return { messageId: m.messageId, sequence, duplicate: false };
     });
@@ -882,6 +964,7 @@ export class SqliteStore implements Store {
           if (decision === 'expire') {
             this.sql.deleteBySeq.run(row.seq);
             result.expired += 1;
+            if (this.trace && row.event_id !== null) this.trace.queueStep(queueId, row, now, 'expired');
           } else if (decision === 'dead-letter' && request.deadLetter) {
             this.sql.moveToDeadLetter.run({
               seq: row.seq,
@@ -890,10 +973,19 @@ export class SqliteStore implements Store {
               sourceArn: request.deadLetter.sourceArn,
             });
             result.deadLettered += 1;
+            if (this.trace && row.event_id !== null) {
+              this.trace.queueStep(queueId, row, now, 'dead-lettered', {
+                dlq: this.trace.queue(request.deadLetter.queueId).name,
+                receiveCount: row.receive_count,
+              });
+            }
           } else {
             const token = request.newToken();
             const visibleAt = now + request.visibilityMs;
             this.sql.claim.run({ seq: row.seq, visibleAt, now, token });
+            if (this.trace && row.event_id !== null) {
+              this.trace.queueStep(queueId, row, now, 'received', { receiveCount: row.receive_count + 1 });
+            }
             result.messages.push({
               ...message,
               token,
@@ -923,6 +1015,9 @@ export class SqliteStore implements Store {
       if (row.receipt_token !== token) return 'stale';
       if (options?.onlyInFlight && row.visible_at <= options.now) return 'expired';
       this.sql.deleteBySeq.run(seq);
+      if (this.trace && row.event_id !== null) {
+        this.trace.queueStep(queueId, row, options?.now ?? row.received_at ?? 0, 'deleted');
+      }
       return 'deleted';
     });
   }
@@ -945,6 +1040,7 @@ export class SqliteStore implements Store {
 
   async purgeQueue(queueId: number, now: number): Promise<void> {
     await this.writer.run(() => {
+      this.trace?.purged(queueId, now);
       this.sql.purge.run(queueId, now);
       this.sql.markPurged.run(now, queueId);
     });
@@ -954,8 +1050,12 @@ export class SqliteStore implements Store {
     await this.writer.run(() => this.sql.redelay.run(delayMs, queueId));
   }
 
-  async deleteExpired(queueId: number, enqueuedBefore: number, limit: number): Promise<number> {
-    return this.writer.run(() => this.sql.deleteExpired.run(queueId, enqueuedBefore, enqueuedBefore, limit).changes);
+  async deleteExpired(queueId: number, enqueuedBefore: number, limit: number, now?: number): Promise<number> {
+    return this.writer.run(() =>
+      this.trace
+        ? this.trace.deleteExpired(queueId, enqueuedBefore, limit, now ?? enqueuedBefore)
+        : this.sql.deleteExpired.run(queueId, enqueuedBefore, enqueuedBefore, limit).changes,
+    );
   }
 
   async forgetDedupIds(now: number): Promise<number> {
@@ -1033,16 +1133,14 @@ export class SqliteStore implements Store {
         }
         cursor = message.seq;
         if (destination === 'skip') continue;
-        const sequence =
-          message.sequence_number === null ? null : (this.sql.nextSequence.get(destination)?.fifo_sequence ?? null);
-        this.sql.moveOne.run({
-          seq: message.seq,
-          queueId: destination,
-          now: request.now,
-          messageId: request.newMessageId(),
-          sequence,
-        });
-        this.sql.deleteBySeq.run(message.seq);
+        const newMessageId = this.moveNow(message, destination, request.now, request.newMessageId);
+        if (this.trace && message.event_id !== null) {
+          this.trace.queueStep(row.source_queue_id, message, request.now, 'moved', {
+            to: this.trace.queue(destination).name,
+            newMessageId,
+            by: 'move-task',
+          });
+        }
         destinations.add(destination);
         result.moved += 1;
       }
@@ -1050,6 +1148,74 @@ export class SqliteStore implements Store {
       result.done = !result.missingDestination && candidates.length < request.limit;
       result.destinations = [...destinations];
       result.task = toMoveTask(this.sql.moveTaskById.get(request.taskId) as MoveTaskRow);
+      return result;
+    });
+  }
+
+  /**
+   * Moves one message inside the caller's transaction, as a redrive does: a new message at the end of `destination`.
+   * Returns its new id.
+   */
+  private moveNow(message: MessageRow, destination: number, now: number, newMessageId: () => string): string {
+    const sequence =
+      message.sequence_number === null ? null : (this.sql.nextSequence.get(destination)?.fifo_sequence ?? null);
+    const messageId = newMessageId();
+    this.sql.moveOne.run({ seq: message.seq, queueId: destination, now, messageId, sequence });
+    this.sql.deleteBySeq.run(message.seq);
+    return messageId;
+  }
+
+  async peekMessages(
+    queueId: number,
+    options: { after?: { sentAt: number; seq: number } | undefined; limit: number },
+  ): Promise<StoredMessage[]> {
+    const after = options.after ?? { sentAt: Number.MIN_SAFE_INTEGER, seq: 0 };
+    return this.sql.peek.all(queueId, after.sentAt, after.seq, options.limit).map(toMessage);
+  }
+
+  async deleteMessagesById(queueId: number, messageIds: readonly string[]): Promise<string[]> {
+    if (messageIds.length === 0) return [];
+    return this.writer.run(() => {
+      const deleted = new Set<string>();
+      for (const row of this.sql.messagesByIds.all(queueId, JSON.stringify(messageIds))) {
+        this.sql.deleteBySeq.run(row.seq);
+        deleted.add(row.message_id);
+      }
+      return [...deleted];
+    });
+  }
+
+  async moveMessagesById(request: MoveByIdRequest): Promise<MoveByIdResult> {
+    const result: MoveByIdResult = { moved: [], notFound: [], noDestination: [], destinations: [] };
+    if (request.messageIds.length === 0) return result;
+    return this.writer.run(() => {
+      const rows = this.sql.messagesByIds.all(request.sourceQueueId, JSON.stringify(request.messageIds));
+      const found = new Set(rows.map((row) => row.message_id));
+      result.notFound = [...new Set(request.messageIds)].filter((id) => !found.has(id));
+      const live = new Map<number, boolean>();
+      const destinations = new Set<number>();
+      for (const row of rows) {
+        const destination = request.destinationFor(row.dead_letter_source_arn ?? undefined);
+        // The destination was resolved before this transaction: it may have been deleted since.
+        if (destination !== 'missing' && !live.has(destination)) {
+          live.set(destination, this.sql.queueById.get(destination) !== undefined);
+        }
+        if (destination === 'missing' || !live.get(destination)) {
+          result.noDestination.push(row.message_id);
+          continue;
+        }
+        const newMessageId = this.moveNow(row, destination, request.now, request.newMessageId);
+        if (this.trace && row.event_id !== null) {
+          this.trace.queueStep(request.sourceQueueId, row, request.now, 'moved', {
+            to: this.trace.queue(destination).name,
+            newMessageId,
+            by: 'console',
+          });
+        }
+        result.moved.push({ messageId: row.message_id, newMessageId, destinationQueueId: destination });
+        destinations.add(destination);
+      }
+      result.destinations = [...destinations];
       return result;
     });
   }
