@@ -83,11 +83,7 @@ test('autoscaling: a trickle that one handler keeps up with does not scale up', 
   await waitFor('the trickle handled', () => seen.handled === 15, 5000);
   // A reading may catch a message sent while the one slot was busy (on a loaded machine, say): one more handler for
   // a moment is allowed, and it must be given back within two low readings.
-  await waitFor(
-    `back at one handler: ${JSON.stringify(changes)}`,
-    () => consumer.stats().concurrency === 1,
-    2000,
-  );
+  await waitFor(`back at one handler: ${JSON.stringify(changes)}`, () => consumer.stats().concurrency === 1, 2000);
   assert.ok(
     changes.every((c) => c.to <= 2),
     `changes: ${JSON.stringify(changes)}`,
