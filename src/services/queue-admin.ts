@@ -302,7 +302,7 @@ export class QueueAdmin {
   async deleteMessagesById(ctx: RequestContext, input: DeleteMessagesByIdInput): Promise<DeleteMessagesByIdOutput> {
     const queue = await this.queueNamed(ctx, input.queueName, 'queueName');
     const ids = checkMessageIds(input.messageIds);
-    const deleted = await this.store.deleteMessagesById(queue.id, ids);
+    const deleted = await this.store.deleteMessagesById(queue.id, ids, this.clock.now());
     // A FIFO message deleted in flight unlocks its group for a waiting long poll.
     if (deleted.length > 0 && queue.attributes.FifoQueue === 'true') this.wakeups.notify(queue.id);
     const gone = new Set(deleted);

@@ -118,9 +118,10 @@ export interface Store {
   /**
    * Deletes the queue's messages of these ids, in flight or not, receipt handles notwithstanding; all in one
    * transaction. Returns the ids deleted, each once. Finding an id costs a scan of the queue (no index on message
-   * ids: it would weigh on every send for the sake of a rare operator action).
+   * ids: it would weigh on every send for the sake of a rare operator action). `now` dates the trace steps of
+   * messages born from events.
    */
-  deleteMessagesById(queueId: number, messageIds: readonly string[]): Promise<string[]>;
+  deleteMessagesById(queueId: number, messageIds: readonly string[], now?: number): Promise<string[]>;
   /**
    * Moves the named messages of a queue, in flight or not, in send order and in one transaction, each as
    * `moveMessages` moves one: a new message (new id, sent `now`, at the end of its destination with the next FIFO

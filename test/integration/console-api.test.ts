@@ -299,7 +299,20 @@ describe('console API on loopback', () => {
     assert.equal(steps[0], 'ingested');
     assert.ok(steps.includes('matched'));
     const peeked = await api<MessagePage>(base(), 'queues/scratch/messages');
-    assert.equal(peeked.body.messages[0]?.eventId, id);
+    const message = peeked.body.messages[0];
+    assert.equal(message?.eventId, id);
+    // Deleted from the console: the trace says so.
+    const deleted = await post<{ deleted: string[] }>('queues/scratch/messages/delete', {
+      messageIds: [message?.messageId],
+    });
+    assert.deepEqual(deleted.body.deleted, [message?.messageId]);
+    const after = await api<{ steps: { step: string; detail: Record<string, unknown> }[] }>(
+      base(),
+      `events/${id}/trace`,
+    );
+    const last = after.body.steps.at(-1);
+    assert.equal(last?.step, 'deleted');
+    assert.deepEqual(last?.detail, { queue: 'scratch', messageId: message?.messageId, by: 'console' });
   });
 
   it('serves the console page itself with a strict content security policy', async () => {

@@ -1173,13 +1173,14 @@ export class SqliteStore implements Store {
     return this.sql.peek.all(queueId, after.sentAt, after.seq, options.limit).map(toMessage);
   }
 
-  async deleteMessagesById(queueId: number, messageIds: readonly string[]): Promise<string[]> {
+  async deleteMessagesById(queueId: number, messageIds: readonly string[], now = 0): Promise<string[]> {
     if (messageIds.length === 0) return [];
     return this.writer.run(() => {
       const deleted = new Set<string>();
       for (const row of this.sql.messagesByIds.all(queueId, JSON.stringify(messageIds))) {
         this.sql.deleteBySeq.run(row.seq);
         deleted.add(row.message_id);
+        if (this.trace && row.event_id !== null) this.trace.queueStep(queueId, row, now, 'deleted', { by: 'console' });
       }
       return [...deleted];
     });
