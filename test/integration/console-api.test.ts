@@ -147,6 +147,28 @@ describe('console API on loopback', () => {
     );
   });
 
+  it('repushes a dead-letter queue by a move task at a rate, and cancels it', async () => {
+    const dlqUrl = (await api<QueueDetail>(base(), 'queues/orders-dlq')).body.url;
+    for (let i = 0; i < 20; i++) await t.sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: `d${i}` }));
+    const started = await post<{ taskHandle: string }>('queues/orders-dlq/redrive', {
+      destination: 'orders',
+      maxPerSecond: 1,
+    });
+    assert.equal(started.status, 200);
+    const running = (await api<QueueDetail>(base(), 'queues/orders-dlq')).body.moveTasks[0];
+    assert.equal(running?.status, 'RUNNING');
+    assert.equal(running?.toMove, 21);
+    const again = await post<ApiError>('queues/orders-dlq/redrive', {});
+    assert.equal(again.status, 400, 'one move task per source at a time');
+    const cancelled = await post<{ moved: number }>('move-tasks/cancel', { taskHandle: started.body.taskHandle });
+    assert.equal(cancelled.status, 200);
+    assert.ok(cancelled.body.moved < 21, `${cancelled.body.moved} moved before the cancel`);
+    const task = (await api<QueueDetail>(base(), 'queues/orders-dlq')).body.moveTasks[0];
+    assert.equal(task?.status, 'CANCELLED');
+    const left = await api<QueueDetail>(base(), 'queues/orders-dlq');
+    assert.ok(left.body.visible > 0, 'the rest stays in the dead-letter queue');
+  });
+
   it('sends a test message, and purges only with the queue name confirmed', async () => {
     await t.sqs.send(new CreateQueueCommand({ QueueName: 'scratch' }));
     const sent = await post<{ messageId: string }>('queues/scratch/send', {
