@@ -46,6 +46,9 @@ export interface RunningServer extends Pick<Runtime, ExposedServices> {
   close(): Promise<void>;
 }
 
+/** The AWS service a request was for, for the request metrics and log lines (none for /health, /metrics…). */
+type RequestService = 'sqs' | 'events' | 'cloudwatch' | 'idempotency' | 'failures';
+
 export interface StartOptions extends Partial<ServerConfig> {
   clock?: Clock;
   logger?: Logger;
@@ -89,6 +92,49 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     info: { version: VERSION, region: config.region, accountId: config.accountId },
   });
 
+  /**
+   * The AWS JSON protocol APIs, dispatched by their `X-Amz-Target` prefix: AWS's three, and Switchyard's own
+   * extensions (the keys of switchyard/client's SwitchyardIdempotencyStore, the failure records of its
+   * SwitchyardFailureLog).
+   */
+  const JSON_APIS: {
+    prefix: string;
+    service: RequestService;
+    handle: (ctx: RequestContext, target: string, body: Buffer, path: string) => Promise<WireResponse>;
+    renderError: (error: AwsError) => WireResponse;
+  }[] = [
+    {
+      prefix: SQS_JSON_TARGET_PREFIX,
+      service: 'sqs',
+      handle: (ctx, target, body, path) => handleSqsJson(services, ctx, target, body, path),
+      renderError: queryCompatibleJsonError,
+    },
+    {
+      prefix: EVENTS_TARGET_PREFIX,
+      service: 'events',
+      handle: (ctx, target, body) => handleEventsJson(eventsServices, ctx, target, body),
+      renderError: eventsJsonError,
+    },
+    {
+      prefix: CLOUDWATCH_TARGET_PREFIX,
+      service: 'cloudwatch',
+      handle: (ctx, target, body) => handleCloudWatchJson(cloudWatchServices, ctx, target, body),
+      renderError: queryCompatibleJsonError,
+    },
+    {
+      prefix: IDEMPOTENCY_TARGET_PREFIX,
+      service: 'idempotency',
+      handle: (ctx, target, body) => handleIdempotencyJson(runtime.idempotency, ctx, target, body),
+      renderError: queryCompatibleJsonError,
+    },
+    {
+      prefix: FAILURES_TARGET_PREFIX,
+      service: 'failures',
+      handle: (ctx, target, body) => handleFailuresJson(queues, ctx, target, body),
+      renderError: queryCompatibleJsonError,
+    },
+  ];
+
   let inFlight = 0;
   let stopping = false;
   let drained: (() => void) | undefined;
@@ -121,8 +167,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const url = new URL(req.url ?? '/', 'http://localhost');
     const target = headerValue(req, 'x-amz-target');
     let action = target ?? `${req.method} ${url.pathname}`;
+    const jsonApi = target === undefined ? undefined : JSON_APIS.find((api) => target.startsWith(api.prefix));
     /** The AWS service a request was for, for the request metrics (none for /health, /metrics…). */
-    let service: 'sqs' | 'events' | 'cloudwatch' | 'idempotency' | 'failures' | undefined;
+    let service: RequestService | undefined;
     let response: WireResponse;
 
     if (req.method === 'GET' && url.pathname === '/health') {
@@ -136,52 +183,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     } else if (!target && !url.searchParams.has('Action') && ConsoleApi.owns(url.pathname)) {
       // The web console and its JSON API (the CLI's `queues` reads it too).
       response = await consoleApi.handle(req, url, contextFor(req, res), () => readBody(req));
-    } else if (req.method === 'POST' && target?.startsWith(SQS_JSON_TARGET_PREFIX)) {
-      action = target.slice(SQS_JSON_TARGET_PREFIX.length);
-      service = 'sqs';
+    } else if (req.method === 'POST' && jsonApi !== undefined && target !== undefined) {
+      action = target.slice(jsonApi.prefix.length);
+      service = jsonApi.service;
       response = await answerJson(
         req,
         res,
-        (ctx, body) => handleSqsJson(services, ctx, target, body, url.pathname),
-        queryCompatibleJsonError,
-      );
-    } else if (req.method === 'POST' && target?.startsWith(EVENTS_TARGET_PREFIX)) {
-      action = target.slice(EVENTS_TARGET_PREFIX.length);
-      service = 'events';
-      response = await answerJson(
-        req,
-        res,
-        (ctx, body) => handleEventsJson(eventsServices, ctx, target, body),
-        eventsJsonError,
-      );
-    } else if (req.method === 'POST' && target?.startsWith(CLOUDWATCH_TARGET_PREFIX)) {
-      action = target.slice(CLOUDWATCH_TARGET_PREFIX.length);
-      service = 'cloudwatch';
-      response = await answerJson(
-        req,
-        res,
-        (ctx, body) => handleCloudWatchJson(cloudWatchServices, ctx, target, body),
-        queryCompatibleJsonError,
-      );
-    } else if (req.method === 'POST' && target?.startsWith(IDEMPOTENCY_TARGET_PREFIX)) {
-      // A Switchyard extension: the keys of switchyard/client's SwitchyardIdempotencyStore.
-      action = target.slice(IDEMPOTENCY_TARGET_PREFIX.length);
-      service = 'idempotency';
-      response = await answerJson(
-        req,
-        res,
-        (ctx, body) => handleIdempotencyJson(runtime.idempotency, ctx, target, body),
-        queryCompatibleJsonError,
-      );
-    } else if (req.method === 'POST' && target?.startsWith(FAILURES_TARGET_PREFIX)) {
-      // A Switchyard extension: the failure records of switchyard/client's SwitchyardFailureLog.
-      action = target.slice(FAILURES_TARGET_PREFIX.length);
-      service = 'failures';
-      response = await answerJson(
-        req,
-        res,
-        (ctx, body) => handleFailuresJson(queues, ctx, target, body),
-        queryCompatibleJsonError,
+        (ctx, body) => jsonApi.handle(ctx, target, body, url.pathname),
+        jsonApi.renderError,
       );
     } else if (req.method === 'POST' && target) {
       response = queryCompatibleJsonError(
