@@ -1,67 +1,18 @@
 // Alarms: the list with their states, and one alarm with its history and its metric against the threshold.
 import type { AlarmDetail, AlarmSummary } from '../../src/console/api-types';
+import { alarmRow, conditionText, metricText } from './alarm-row';
 import { api } from './api';
 import { timeChart } from './chart';
-import { alarmHref, clear, h, KeyedList, link, replaceChildren, setText, table } from './dom';
+import { clear, h, KeyedList, link, replaceChildren, setText, table } from './dom';
 import { fmtTime, isoTime } from './format';
 import { type Page, pageHeading, section, stateBadge } from './ui';
-
-const COMPARISONS: Record<string, string> = {
-  GreaterThanOrEqualToThreshold: '≥',
-  GreaterThanThreshold: '>',
-  LessThanThreshold: '<',
-  LessThanOrEqualToThreshold: '≤',
-  LessThanLowerOrGreaterThanUpperThreshold: 'outside the band',
-  LessThanLowerThreshold: '< lower',
-  GreaterThanUpperThreshold: '> upper',
-};
-
-function metricText(a: AlarmSummary): string {
-  if (!a.metricName) return 'metric math';
-  const dims = a.dimensions.map((d) => `${d.name}=${d.value}`).join(', ');
-  return `${a.namespace ?? ''} ${a.metricName}${dims ? ` (${dims})` : ''}`;
-}
-
-function conditionText(a: AlarmSummary): string {
-  const op = COMPARISONS[a.comparison] ?? a.comparison;
-  const stat = a.statistic ? `${a.statistic} ` : '';
-  const period = a.period ? ` over ${a.period} s` : '';
-  return `${stat}${op} ${a.threshold ?? '?'}${period}`;
-}
 
 export function alarmsPage(main: HTMLElement): Page {
   const tbody = h('tbody');
   const rows = new KeyedList<AlarmSummary>(
     tbody,
     (a) => a.name,
-    (a) => {
-      const state = h('td');
-      const metric = h('td', { class: 'wrap' });
-      const condition = h('td');
-      const reason = h('td', { class: 'wrap' });
-      const since = h('td');
-      const el = h(
-        'tr',
-        { testid: `alarm-row-${a.name}` },
-        h('th', { scope: 'row' }, link(alarmHref(a.name), a.name)),
-        state,
-        metric,
-        condition,
-        reason,
-        since,
-      );
-      return {
-        el,
-        update(next: AlarmSummary) {
-          if (state.textContent !== next.state.replace('_', ' ')) replaceChildren(state, stateBadge(next.state));
-          el.classList.toggle('row-danger', next.state === 'ALARM');
-          setText(metric, metricText(next));
-          setText(condition, conditionText(next));
-          setText(reason, next.reason);
-          setText(since, fmtTime(next.updatedAt));
-        },
-      };
-    },
+    (a) => alarmRow(a, 'full'),
     () => h('tr', null, h('td', { colSpan: 6, class: 'muted' }, 'No alarms.')),
   );
   replaceChildren(

@@ -1,10 +1,11 @@
 // Every queue with its counts, rates and depth; every alarm's state; the buses' throughput.
 import type { AlarmSummary, BusSummary, QueueSummary } from '../../src/console/api-types';
+import { alarmRow } from './alarm-row';
 import { api } from './api';
-import { alarmHref, h, KeyedList, link, queueHref, replaceChildren, setText, table } from './dom';
-import { fmtAge, fmtInt, fmtRate, fmtTime } from './format';
+import { h, KeyedList, link, queueHref, replaceChildren, setText, table } from './dom';
+import { fmtAge, fmtInt, fmtRate } from './format';
 import { sparkline, updateSparkline } from './sparkline';
-import { type Page, pageHeading, section, stateBadge } from './ui';
+import { type Page, pageHeading, section } from './ui';
 
 export function overviewPage(main: HTMLElement): Page {
   const queueBody = h('tbody');
@@ -15,7 +16,12 @@ export function overviewPage(main: HTMLElement): Page {
   const emptyRow = (cols: number, text: string) => () =>
     h('tr', null, h('td', { colSpan: cols, class: 'muted' }, text));
   const queues = new KeyedList<QueueSummary>(queueBody, (q) => q.name, queueRow, emptyRow(9, 'No queues yet.'));
-  const alarms = new KeyedList<AlarmSummary>(alarmBody, (a) => a.name, alarmRow, emptyRow(4, 'No alarms.'));
+  const alarms = new KeyedList<AlarmSummary>(
+    alarmBody,
+    (a) => a.name,
+    (a) => alarmRow(a, 'brief'),
+    emptyRow(4, 'No alarms.'),
+  );
   const buses = new KeyedList<BusSummary>(busBody, (b) => b.name, busRow, emptyRow(4, 'No buses.'));
 
   replaceChildren(
@@ -145,31 +151,6 @@ function queueRow(q: QueueSummary) {
           : h('span', { class: 'muted' }, '—'),
       );
     }
-  };
-  return { el, update };
-}
-
-function alarmRow(a: AlarmSummary) {
-  const state = h('td');
-  const reason = h('td', { class: 'wrap' });
-  const since = h('td');
-  const el = h(
-    'tr',
-    { testid: `alarm-row-${a.name}` },
-    h('th', { scope: 'row' }, link(alarmHref(a.name), a.name)),
-    state,
-    reason,
-    since,
-  );
-  let last = '';
-  const update = (next: AlarmSummary) => {
-    if (next.state !== last) {
-      last = next.state;
-      replaceChildren(state, stateBadge(next.state));
-      el.classList.toggle('row-danger', next.state === 'ALARM');
-    }
-    setText(reason, next.reason);
-    setText(since, fmtTime(next.updatedAt));
   };
   return { el, update };
 }
