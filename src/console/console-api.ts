@@ -152,7 +152,7 @@ export class ConsoleApi {
       const input = { Name: param(call, 1), EventBusName: param(call, 0) };
       if (param(call, 2) === 'enable') await eventBuses.enableRule(call.ctx, input);
       else await eventBuses.disableRule(call.ctx, input);
-      return views.ruleInfo(call.ctx, input.EventBusName, input.Name);
+      return views.ruleInfoByName(call.ctx, input.EventBusName, input.Name);
     });
     post(/^buses\/([^/]+)\/test$/, async (call) => {
       const input = parse(SCHEMAS.test, await call.body());

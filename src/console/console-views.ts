@@ -32,6 +32,9 @@ export interface ConsoleServices {
   alarms: AlarmService;
 }
 
+/** A rule as the EventBridge service lists it. */
+type ListedRule = Awaited<ReturnType<EventBusService['listRules']>>['Rules'][number];
+
 const MINUTE = 60;
 /** Sparklines and throughput charts cover this much, a point a minute. */
 const RECENT_SECONDS = 30 * MINUTE;
@@ -59,9 +62,17 @@ export class ConsoleViews {
     return { now: this.now(), queues, alarms, buses };
   }
 
-  async queueSummaries(ctx: RequestContext, only?: string): Promise<QueueSummary[]> {
+  async queueSummaries(ctx: RequestContext): Promise<QueueSummary[]> {
     const all = await this.services.queues.describeQueues(ctx);
-    const chosen = only === undefined ? all : all.filter((q) => q.name === only);
+    return this.summarised(ctx, all, all);
+  }
+
+  /** The chosen queues' summaries; `all` (every queue, as describeQueues gives them) names their DLQs' depths. */
+  private async summarised(
+    ctx: RequestContext,
+    chosen: readonly QueueOverview[],
+    all: readonly QueueOverview[],
+  ): Promise<QueueSummary[]> {
     const byName = new Map(all.map((q) => [q.name, q]));
     const summaries: QueueSummary[] = [];
     for (let i = 0; i < chosen.length; i += QUEUES_PER_QUERY) {
@@ -82,14 +93,18 @@ export class ConsoleViews {
   }
 
   async queueDetail(ctx: RequestContext, name: string): Promise<QueueDetail> {
-    const [summary] = await this.queueSummaries(ctx, name);
-    if (!summary) throw new AwsError('QueueDoesNotExist', `The queue ${name} does not exist.`);
     const { queues, moveTasks } = this.services;
-    const [attributes, tags, tasks, all] = await Promise.all([
+    const all = await queues.describeQueues(ctx);
+    const [summary] = await this.summarised(
+      ctx,
+      all.filter((q) => q.name === name),
+      all,
+    );
+    if (!summary) throw new AwsError('QueueDoesNotExist', `The queue ${name} does not exist.`);
+    const [attributes, tags, tasks] = await Promise.all([
       queues.getQueueAttributes(ctx, { QueueUrl: summary.url, AttributeNames: ['All'] }),
       queues.listQueueTags(ctx, { QueueUrl: summary.url }),
       moveTasks.list(ctx, { SourceArn: summary.arn, MaxResults: 10 }),
-      queues.describeQueues(ctx),
     ]);
     return {
       ...summary,
@@ -177,6 +192,23 @@ export class ConsoleViews {
   }
 
   async buses(ctx: RequestContext): Promise<BusSummary[]> {
+    return (await this.busesWithRules(ctx)).map(({ summary }) => summary);
+  }
+
+  async busList(ctx: RequestContext): Promise<BusList> {
+    const buses: BusList['buses'] = [];
+    for (const { summary, description, rules } of await this.busesWithRules(ctx)) {
+      const infos: RuleInfo[] = [];
+      for (const rule of rules) infos.push(await this.ruleInfo(ctx, summary.name, rule));
+      buses.push({ ...summary, ...(description !== undefined ? { description } : {}), rules: infos });
+    }
+    return { buses };
+  }
+
+  /** Every bus (an account has 100 at most) with its throughput and every one of its rules. */
+  private async busesWithRules(
+    ctx: RequestContext,
+  ): Promise<{ summary: BusSummary; description: string | undefined; rules: ListedRule[] }[]> {
     const { eventBuses } = this.services;
     const buses = (await eventBuses.listEventBuses(ctx, { Limit: 100 })).EventBuses;
     const queries = buses.map(
@@ -194,50 +226,44 @@ export class ConsoleViews {
       }),
     );
     const results = await this.metricData(ctx, queries, RECENT_SECONDS);
-    const summaries: BusSummary[] = [];
+    const out: { summary: BusSummary; description: string | undefined; rules: ListedRule[] }[] = [];
     for (const [i, bus] of buses.entries()) {
-      const rules = await eventBuses.listRules(ctx, { EventBusName: bus.Name, Limit: 100 });
-      const throughput = results.get(`b${i}`) ?? [];
-      summaries.push({
-        name: bus.Name,
-        arn: bus.Arn,
-        ruleCount: rules.Rules.length,
-        throughput,
-        matchedRate: rate(throughput, this.now()),
-      });
-    }
-    return summaries;
-  }
-
-  async busList(ctx: RequestContext): Promise<BusList> {
-    const { eventBuses } = this.services;
-    const summaries = await this.buses(ctx);
-    const buses: BusList['buses'] = [];
-    for (const summary of summaries) {
-      const rules: RuleInfo[] = [];
+      const rules: ListedRule[] = [];
       for (let next: string | undefined; ; ) {
         const page = await eventBuses.listRules(ctx, {
-          EventBusName: summary.name,
+          EventBusName: bus.Name,
           Limit: 100,
           ...(next ? { NextToken: next } : {}),
         });
-        for (const rule of page.Rules) rules.push(await this.ruleInfo(ctx, summary.name, rule.Name));
+        rules.push(...page.Rules);
         if (page.NextToken === undefined) break;
         next = page.NextToken;
       }
-      const described = await eventBuses.describeEventBus(ctx, { Name: summary.name });
-      buses.push({
-        ...summary,
-        ...(typeof described.Description === 'string' ? { description: described.Description } : {}),
+      const throughput = results.get(`b${i}`) ?? [];
+      out.push({
+        summary: {
+          name: bus.Name,
+          arn: bus.Arn,
+          ruleCount: rules.length,
+          throughput,
+          matchedRate: rate(throughput, this.now()),
+        },
+        description: typeof bus.Description === 'string' ? bus.Description : undefined,
         rules,
       });
     }
-    return { buses };
+    return out;
   }
 
-  async ruleInfo(ctx: RequestContext, bus: string, name: string): Promise<RuleInfo> {
+  /** One rule, looked up by name (after the console enabled or disabled it). */
+  async ruleInfoByName(ctx: RequestContext, bus: string, name: string): Promise<RuleInfo> {
+    return this.ruleInfo(ctx, bus, await this.services.eventBuses.describeRule(ctx, { Name: name, EventBusName: bus }));
+  }
+
+  /** A rule as ListRules or DescribeRule gives it, with its targets and its counts over the last day. */
+  private async ruleInfo(ctx: RequestContext, bus: string, rule: ListedRule): Promise<RuleInfo> {
     const { eventBuses } = this.services;
-    const rule = await eventBuses.describeRule(ctx, { Name: name, EventBusName: bus });
+    const name = rule.Name;
     const targets = (await eventBuses.listTargetsByRule(ctx, { Rule: name, EventBusName: bus, Limit: 100 })).Targets;
     // AWS records a default-bus rule's metrics under RuleName alone, another bus's under EventBusName + RuleName.
     const dimensions =
@@ -263,9 +289,9 @@ export class ConsoleViews {
     const sum = (id: string) => (totals.get(id) ?? []).reduce((total, [, v]) => total + v, 0);
     return {
       name,
-      arn: String(rule.Arn),
+      arn: rule.Arn,
       bus,
-      state: String(rule.State),
+      state: rule.State,
       ...(typeof rule.EventPattern === 'string' ? { eventPattern: rule.EventPattern } : {}),
       ...(typeof rule.ScheduleExpression === 'string' ? { scheduleExpression: rule.ScheduleExpression } : {}),
       ...(typeof rule.Description === 'string' ? { description: rule.Description } : {}),
