@@ -333,16 +333,7 @@ export class EventRouter {
   }
 
   private async loadRouting(accountId: string, busName: string): Promise<BusRouting> {
-    const rules: RuleRecord[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = await this.store.listRules(accountId, busName, {
-        ...(after !== undefined ? { afterName: after } : {}),
-        limit: 1000,
-      });
-      rules.push(...page);
-      if (page.length < 1000) break;
-      after = page[page.length - 1]?.name;
-    }
+    const rules = await allRules(this.store, accountId, busName);
     const active = rules.filter((rule) => rule.eventPattern !== undefined && rule.state !== 'DISABLED');
     const index = new RuleIndex(
       active.map((rule) => ({ key: rule, pattern: this.compiled(rule.eventPattern as string) })),
@@ -644,6 +635,21 @@ export class EventRouter {
     }
     this.metrics.observed(plan.observations);
   }
+}
+
+/** Every rule of a bus, by name, read in pages. */
+export async function allRules(store: Store, accountId: string, busName: string): Promise<RuleRecord[]> {
+  const rules: RuleRecord[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await store.listRules(accountId, busName, {
+      ...(after !== undefined ? { afterName: after } : {}),
+      limit: 1000,
+    });
+    rules.push(...page);
+    if (page.length < 1000) break;
+    after = page[page.length - 1]?.name;
+  }
+  return rules;
 }
 
 /** The bus and rule a rule ARN names. */

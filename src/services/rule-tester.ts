@@ -4,6 +4,7 @@ import { compileEventPattern, InvalidEventPatternError, matchesEvent } from '../
 import type { RuleRecord, Store, TargetRecord } from '../store/types.js';
 import {
   type AccountContext,
+  allRules,
   classifyTarget,
   eventTime,
   type RoutableEvent,
@@ -79,16 +80,7 @@ export async function testRules(
   busName: string,
   routed: RoutableEvent,
 ): Promise<RuleTestOutcome> {
-  const rules: RuleRecord[] = [];
-  for (let after: string | undefined; ; ) {
-    const page = await store.listRules(ctx.accountId, busName, {
-      ...(after !== undefined ? { afterName: after } : {}),
-      limit: 1000,
-    });
-    rules.push(...page);
-    if (page.length < 1000) break;
-    after = page[page.length - 1]?.name;
-  }
+  const rules = await allRules(store, ctx.accountId, busName);
   const outcome: RuleTestOutcome = { event: routed.event, matches: [], unmatched: [] };
   for (const rule of rules) {
     if (rule.eventPattern === undefined) continue;
